@@ -1,0 +1,44 @@
+# nuscmot: nuScenes cameras -> COCO -> YOLOX -> Kalman | TrackSSM -> IDSW verdict.
+#
+# Targets:  synth · convert · train · evaluate_detector · infer · train_trackssm ·
+#           track · evaluate_tracking · compare_idsw · all
+#
+# Every job is a thin shell over one `python -m nuscmot.<stage>` entry point and gets
+# exactly its own config slice through `params:` (see workflow/rules/common.smk), so a
+# config change reruns only the stale steps.
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+validate(config, "workflow/schemas/config.schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+
+
+rule all:
+    input:
+        OUT.detector_metrics_json,
+        OUT.compare_csv,
+    default_target: True
+
+
+rule track:
+    input:
+        expand(OUT.tracking_dir, tracker=TRACKERS),
+
+
+rule evaluate_tracking:
+    input:
+        expand(OUT.metrics_csv, tracker=TRACKERS),
+
+
+include: "workflow/rules/data.smk"
+include: "workflow/rules/detector.smk"
+include: "workflow/rules/tracking.smk"
+include: "workflow/rules/evaluation.smk"

@@ -1,0 +1,1 @@
+"""Shared utilities: errors, atomic file output, CLI plumbing, config dataclasses."""

@@ -1,0 +1,80 @@
+# Paths (all below config["results"]) and per-rule config slices.
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+R = config["results"]
+DATAROOT = config["dataset"]["dataroot"]
+VERSION = config["dataset"]["version"]
+TRACKERS = config["tracking"]["trackers"]
+SRC = Path(workflow.basedir) / "src" / "nuscmot"
+
+OUT = SimpleNamespace(
+    # convert
+    coco_train=f"{R}/coco/train.json",
+    coco_val=f"{R}/coco/val.json",
+    coco_test=f"{R}/coco/test_front.json",
+    mot_dir=f"{R}/mot/test",
+    seqmap=f"{R}/mot/seqmaps/test.txt",
+    traj_train=f"{R}/trajectories/train.parquet",
+    traj_val=f"{R}/trajectories/val.parquet",
+    splits=f"{R}/splits.json",
+    # detector
+    best_ckpt=f"{R}/detector/weights/best_ckpt.pth",
+    latest_ckpt=f"{R}/detector/weights/latest_ckpt.pth",
+    train_log=f"{R}/detector/train_log.txt",
+    train_config=f"{R}/detector/weights/config.json",
+    detector_state=f"{R}/detector/state",
+    detector_runs=f"{R}/detector/runs",
+    detector_metrics_json=f"{R}/detector/metrics.json",
+    detector_metrics_md=f"{R}/detector/metrics.md",
+    detections_dir=f"{R}/detections",
+    infer_timing=f"{R}/detector/infer_timing.json",
+    # GT-derived detections
+    gt_detections_dir=f"{R}/detections_gt",
+    # tracking
+    trackssm_model=f"{R}/trackssm/model.pt",
+    trackssm_heldout=f"{R}/trackssm/heldout.json",
+    trackssm_runs=f"{R}/trackssm/runs",
+    tracking_dir=f"{R}/tracking/{{tracker}}",
+    # evaluation
+    metrics_csv=f"{R}/metrics/{{tracker}}.csv",
+    metrics_json=f"{R}/metrics/{{tracker}}.json",
+    compare_csv=f"{R}/compare_idsw.csv",
+    compare_md=f"{R}/compare_idsw.md",
+    paradox_json=f"{R}/idsw_paradox_analysis.json",
+    plots_dir=f"{R}/plots",
+    logs=f"{R}/logs",
+    benchmarks=f"{R}/benchmarks",
+)
+
+
+def slice_json(*keys, **extra):
+    """The config slice at config[k1][k2]..., plus `extra`, as canonical JSON."""
+    value = config
+    for key in keys:
+        value = value.get(key, {})
+    if extra:
+        value = {"cfg": value, **extra}
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def code(*packages):
+    """Source files a rule runs, as inputs: a code change reruns the rule."""
+    files = sorted(str(p) for p in (SRC / "common").glob("*.py"))
+    files.append(str(SRC / "__init__.py"))
+    for pkg in packages:
+        path = SRC / pkg
+        if path.is_dir():
+            files += sorted(str(p) for p in path.rglob("*.py"))
+        else:
+            files.append(str(path.with_suffix(".py")))
+    return files
+
+
+def detections_dir():
+    """Tracking input: the detector's detections, or GT-derived ones (config)."""
+    if config["tracking"].get("detections", "detector") == "gt":
+        return OUT.gt_detections_dir
+    return OUT.detections_dir

@@ -1,0 +1,49 @@
+# Data: the synthetic nuScenes-format set (embedded default) and nuScenes -> COCO / MOT.
+
+
+if config["dataset"].get("synthetic", False):
+
+    rule synth:
+        output:
+            directory(DATAROOT),
+        params:
+            cfg=slice_json("synth", version=VERSION),
+        input:
+            code=code("data/synth", "synth"),
+        log:
+            f"{OUT.logs}/synth.log",
+        benchmark:
+            f"{OUT.benchmarks}/synth.tsv"
+        conda:
+            "../../envs/data.yaml"
+        shell:
+            "python -m nuscmot.synth --params {params.cfg:q} --dataroot {output:q} > {log:q} 2>&1"
+
+
+rule convert:
+    input:
+        dataroot=DATAROOT,
+        code=code("data", "convert"),
+    output:
+        coco_train=OUT.coco_train,
+        coco_val=OUT.coco_val,
+        coco_test=OUT.coco_test,
+        mot_dir=directory(OUT.mot_dir),
+        seqmap=OUT.seqmap,
+        traj_train=OUT.traj_train,
+        traj_val=OUT.traj_val,
+        splits=OUT.splits,
+    params:
+        cfg=slice_json("convert", version=VERSION),
+    log:
+        f"{OUT.logs}/convert.log",
+    benchmark:
+        f"{OUT.benchmarks}/convert.tsv"
+    conda:
+        "../../envs/data.yaml"
+    shell:
+        "python -m nuscmot.convert --params {params.cfg:q} --dataroot {input.dataroot:q}"
+        " --coco-train {output.coco_train:q} --coco-val {output.coco_val:q}"
+        " --coco-test {output.coco_test:q} --mot-dir {output.mot_dir:q}"
+        " --seqmap {output.seqmap:q} --traj-train {output.traj_train:q}"
+        " --traj-val {output.traj_val:q} --splits {output.splits:q} > {log:q} 2>&1"

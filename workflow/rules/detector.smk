@@ -1,0 +1,88 @@
+# Detector: two-phase YOLOX fine-tuning, COCO evaluation, CAM_FRONT inference.
+# Resumable training state lives in OUT.detector_state (not a declared output), so
+# Snakemake's incomplete-output cleanup never deletes it; delete that folder to force a
+# fresh run.
+
+
+rule train:
+    input:
+        coco_train=OUT.coco_train,
+        coco_val=OUT.coco_val,
+        dataroot=DATAROOT,
+        code=code("detector", "train"),
+    output:
+        best=OUT.best_ckpt,
+        latest=OUT.latest_ckpt,
+        train_log=OUT.train_log,
+        config=OUT.train_config,
+    params:
+        cfg=slice_json("detector"),
+        state=OUT.detector_state,
+        runs=OUT.detector_runs,
+    resources:
+        gpu=1,
+    log:
+        f"{OUT.logs}/train.log",
+    benchmark:
+        f"{OUT.benchmarks}/train.tsv"
+    conda:
+        "../../envs/detector.yaml"
+    shell:
+        "python -m nuscmot.train --params {params.cfg:q} --train-json {input.coco_train:q}"
+        " --val-json {input.coco_val:q} --image-root {input.dataroot:q}"
+        " --state-dir {params.state:q} --runs-dir {params.runs:q}"
+        " --best {output.best:q} --latest {output.latest:q}"
+        " --train-log {output.train_log:q} --config-out {output.config:q} > {log:q} 2>&1"
+
+
+rule evaluate_detector:
+    input:
+        weights=OUT.best_ckpt,
+        coco_val=OUT.coco_val,
+        coco_test=OUT.coco_test,
+        dataroot=DATAROOT,
+        code=code("detector", "evaluate_detector"),
+    output:
+        json=OUT.detector_metrics_json,
+        md=OUT.detector_metrics_md,
+    params:
+        cfg=slice_json("evaluate_detector"),
+    resources:
+        gpu=1,
+    log:
+        f"{OUT.logs}/evaluate_detector.log",
+    benchmark:
+        f"{OUT.benchmarks}/evaluate_detector.tsv"
+    conda:
+        "../../envs/detector.yaml"
+    shell:
+        "python -m nuscmot.evaluate_detector --params {params.cfg:q} --weights {input.weights:q}"
+        " --val-json {input.coco_val:q} --test-json {input.coco_test:q}"
+        " --image-root {input.dataroot:q} --out-json {output.json:q} --out-md {output.md:q}"
+        " > {log:q} 2>&1"
+
+
+rule infer:
+    input:
+        weights=OUT.best_ckpt if config["infer"].get("checkpoint", "best") == "best" else OUT.latest_ckpt,
+        mot_dir=OUT.mot_dir,
+        seqmap=OUT.seqmap,
+        dataroot=DATAROOT,
+        code=code("detector", "infer"),
+    output:
+        dets=directory(OUT.detections_dir),
+        timing=OUT.infer_timing,
+    params:
+        cfg=slice_json("infer"),
+    resources:
+        gpu=1,
+    log:
+        f"{OUT.logs}/infer.log",
+    benchmark:
+        f"{OUT.benchmarks}/infer.tsv"
+    conda:
+        "../../envs/detector.yaml"
+    shell:
+        "python -m nuscmot.infer --params {params.cfg:q} --weights {input.weights:q}"
+        " --mot-dir {input.mot_dir:q} --seqmap {input.seqmap:q} --image-root {input.dataroot:q}"
+        " --out-dir {output.dets:q} --timing {output.timing:q} > {log:q} 2>&1"

@@ -1,0 +1,61 @@
+# Evaluation: motmetrics per tracker, then the IDSW comparison and its analysis.
+
+
+rule evaluate_tracker:
+    input:
+        results=OUT.tracking_dir,
+        mot_dir=OUT.mot_dir,
+        seqmap=OUT.seqmap,
+        code=code("evaluation", "evaluate_tracking"),
+    output:
+        csv=OUT.metrics_csv,
+        json=OUT.metrics_json,
+    params:
+        cfg=slice_json("evaluation"),
+    wildcard_constraints:
+        tracker="[a-z0-9_]+",
+    log:
+        f"{OUT.logs}/evaluate_tracking_{{tracker}}.log",
+    benchmark:
+        f"{OUT.benchmarks}/evaluate_tracking_{{tracker}}.tsv"
+    conda:
+        "../../envs/evaluation.yaml"
+    shell:
+        "python -m nuscmot.evaluate_tracking --params {params.cfg:q} --tracker {wildcards.tracker}"
+        " --results {input.results:q} --mot-dir {input.mot_dir:q} --seqmap {input.seqmap:q}"
+        " --out-csv {output.csv:q} --out-json {output.json:q} > {log:q} 2>&1"
+
+
+rule compare_idsw:
+    input:
+        metrics=expand(OUT.metrics_json, tracker=TRACKERS),
+        results=expand(OUT.tracking_dir, tracker=TRACKERS),
+        dets=detections_dir(),
+        mot_dir=OUT.mot_dir,
+        seqmap=OUT.seqmap,
+        code=code("evaluation", "compare_idsw"),
+    output:
+        csv=report(OUT.compare_csv, caption="../report/compare.rst", category="Verdict"),
+        md=OUT.compare_md,
+        paradox=OUT.paradox_json,
+        plots=report(
+            directory(OUT.plots_dir),
+            patterns=["{name}.png"],
+            caption="../report/plots.rst",
+            category="Plots",
+        ),
+    params:
+        cfg=slice_json("compare", evaluation=config["evaluation"]),
+        trackers=" ".join(TRACKERS),
+    log:
+        f"{OUT.logs}/compare_idsw.log",
+    benchmark:
+        f"{OUT.benchmarks}/compare_idsw.tsv"
+    conda:
+        "../../envs/evaluation.yaml"
+    shell:
+        "python -m nuscmot.compare_idsw --params {params.cfg:q} --trackers {params.trackers}"
+        " --metrics {input.metrics:q} --results {input.results:q} --dets-dir {input.dets:q}"
+        " --mot-dir {input.mot_dir:q} --seqmap {input.seqmap:q} --out-csv {output.csv:q}"
+        " --out-md {output.md:q} --out-json {output.paradox:q} --plots-dir {output.plots:q}"
+        " > {log:q} 2>&1 && cat {output.md:q}"

@@ -1,0 +1,83 @@
+# Tracking: GT-derived detections (tests/ablations), TrackSSM training, one tracking
+# job per motion model behind the same association.
+
+
+rule gt_detections:
+    input:
+        mot_dir=OUT.mot_dir,
+        seqmap=OUT.seqmap,
+        code=code("tracking", "gt_detections"),
+    output:
+        directory(OUT.gt_detections_dir),
+    params:
+        cfg=slice_json("gt_detections"),
+    log:
+        f"{OUT.logs}/gt_detections.log",
+    benchmark:
+        f"{OUT.benchmarks}/gt_detections.tsv"
+    conda:
+        "../../envs/tracking.yaml"
+    shell:
+        "python -m nuscmot.gt_detections --params {params.cfg:q} --mot-dir {input.mot_dir:q}"
+        " --seqmap {input.seqmap:q} --out-dir {output:q} > {log:q} 2>&1"
+
+
+rule train_trackssm:
+    input:
+        traj_train=OUT.traj_train,
+        traj_val=OUT.traj_val,
+        code=code("tracking", "train_trackssm"),
+    output:
+        model=OUT.trackssm_model,
+        heldout=OUT.trackssm_heldout,
+    params:
+        cfg=slice_json("trackssm"),
+        runs=OUT.trackssm_runs,
+    log:
+        f"{OUT.logs}/train_trackssm.log",
+    benchmark:
+        f"{OUT.benchmarks}/train_trackssm.tsv"
+    conda:
+        "../../envs/tracking.yaml"
+    shell:
+        "python -m nuscmot.train_trackssm --params {params.cfg:q} --train {input.traj_train:q}"
+        " --val {input.traj_val:q} --runs-dir {params.runs:q} --model {output.model:q}"
+        " --heldout {output.heldout:q} > {log:q} 2>&1"
+
+
+def tracker_inputs(wildcards):
+    inputs = {"dets": detections_dir(), "mot_dir": OUT.mot_dir, "seqmap": OUT.seqmap}
+    if wildcards.tracker == "trackssm":
+        inputs["model"] = OUT.trackssm_model
+    return inputs
+
+
+def tracker_params(wildcards):
+    return slice_json(
+        "tracking",
+        "association",
+        motion=config["tracking"].get("motion", {}).get(wildcards.tracker, {}),
+    )
+
+
+rule run_tracker:
+    input:
+        unpack(tracker_inputs),
+        code=code("tracking", "track"),
+    output:
+        directory(OUT.tracking_dir),
+    params:
+        cfg=tracker_params,
+        model=lambda wc, input: f"--model {input.model}" if "model" in input.keys() else "",
+    wildcard_constraints:
+        tracker="[a-z0-9_]+",
+    log:
+        f"{OUT.logs}/track_{{tracker}}.log",
+    benchmark:
+        f"{OUT.benchmarks}/track_{{tracker}}.tsv"
+    conda:
+        "../../envs/tracking.yaml"
+    shell:
+        "python -m nuscmot.track --params {params.cfg:q} --tracker {wildcards.tracker}"
+        " --dets-dir {input.dets:q} --mot-dir {input.mot_dir:q} --seqmap {input.seqmap:q}"
+        " {params.model} --out-dir {output:q} > {log:q} 2>&1"
