@@ -7,7 +7,7 @@
 # exactly its own config slice through `params:` (see workflow/rules/common.smk), so a
 # config change reruns only the stale steps.
 
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 min_version("9.0")
 
@@ -15,17 +15,15 @@ min_version("9.0")
 configfile: "config.yaml"
 
 
-validate(config, "workflow/schemas/config.schema.yaml")
-
-
+include: "workflow/rules/config.smk"
 include: "workflow/rules/common.smk"
 
 
 rule all:
+    default_target: True
     input:
         OUT.detector_metrics_json,
         OUT.compare_csv,
-    default_target: True
 
 
 rule track:

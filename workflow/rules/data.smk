@@ -4,18 +4,18 @@
 if config["dataset"].get("synthetic", False):
 
     rule synth:
-        output:
-            directory(DATAROOT),
-        params:
-            cfg=slice_json("synth", version=VERSION),
         input:
             code=code("data/synth", "synth"),
+        output:
+            directory(DATAROOT),
         log:
             f"{OUT.logs}/synth.log",
         benchmark:
             f"{OUT.benchmarks}/synth.tsv"
         conda:
             "../../envs/data.yaml"
+        params:
+            cfg=slice_json("synth", version=VERSION),
         shell:
             "python -m nuscmot.synth --params {params.cfg:q} --dataroot {output:q} > {log:q} 2>&1"
 
@@ -33,14 +33,14 @@ rule convert:
         traj_train=OUT.traj_train,
         traj_val=OUT.traj_val,
         splits=OUT.splits,
-    params:
-        cfg=slice_json("convert", version=VERSION),
     log:
         f"{OUT.logs}/convert.log",
     benchmark:
         f"{OUT.benchmarks}/convert.tsv"
     conda:
         "../../envs/data.yaml"
+    params:
+        cfg=slice_json("convert", version=VERSION),
     shell:
         "python -m nuscmot.convert --params {params.cfg:q} --dataroot {input.dataroot:q}"
         " --coco-train {output.coco_train:q} --coco-val {output.coco_val:q}"

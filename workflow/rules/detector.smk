@@ -15,18 +15,18 @@ rule train:
         latest=OUT.latest_ckpt,
         train_log=OUT.train_log,
         config=OUT.train_config,
-    params:
-        cfg=slice_json("detector"),
-        state=OUT.detector_state,
-        runs=OUT.detector_runs,
-    resources:
-        gpu=1,
     log:
         f"{OUT.logs}/train.log",
     benchmark:
         f"{OUT.benchmarks}/train.tsv"
     conda:
         "../../envs/detector.yaml"
+    resources:
+        gpu=1,
+    params:
+        cfg=slice_json("detector"),
+        state=OUT.detector_state,
+        runs=OUT.detector_runs,
     shell:
         "python -m nuscmot.train --params {params.cfg:q} --train-json {input.coco_train:q}"
         " --val-json {input.coco_val:q} --image-root {input.dataroot:q}"
@@ -45,16 +45,16 @@ rule evaluate_detector:
     output:
         json=OUT.detector_metrics_json,
         md=OUT.detector_metrics_md,
-    params:
-        cfg=slice_json("evaluate_detector"),
-    resources:
-        gpu=1,
     log:
         f"{OUT.logs}/evaluate_detector.log",
     benchmark:
         f"{OUT.benchmarks}/evaluate_detector.tsv"
     conda:
         "../../envs/detector.yaml"
+    resources:
+        gpu=1,
+    params:
+        cfg=slice_json("evaluate_detector"),
     shell:
         "python -m nuscmot.evaluate_detector --params {params.cfg:q} --weights {input.weights:q}"
         " --val-json {input.coco_val:q} --test-json {input.coco_test:q}"
@@ -64,7 +64,11 @@ rule evaluate_detector:
 
 rule infer:
     input:
-        weights=OUT.best_ckpt if config["infer"].get("checkpoint", "best") == "best" else OUT.latest_ckpt,
+        weights=(
+            OUT.best_ckpt
+            if config["infer"].get("checkpoint", "best") == "best"
+            else OUT.latest_ckpt
+        ),
         mot_dir=OUT.mot_dir,
         seqmap=OUT.seqmap,
         dataroot=DATAROOT,
@@ -72,16 +76,16 @@ rule infer:
     output:
         dets=directory(OUT.detections_dir),
         timing=OUT.infer_timing,
-    params:
-        cfg=slice_json("infer"),
-    resources:
-        gpu=1,
     log:
         f"{OUT.logs}/infer.log",
     benchmark:
         f"{OUT.benchmarks}/infer.tsv"
     conda:
         "../../envs/detector.yaml"
+    resources:
+        gpu=1,
+    params:
+        cfg=slice_json("infer"),
     shell:
         "python -m nuscmot.infer --params {params.cfg:q} --weights {input.weights:q}"
         " --mot-dir {input.mot_dir:q} --seqmap {input.seqmap:q} --image-root {input.dataroot:q}"

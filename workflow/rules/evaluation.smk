@@ -10,16 +10,16 @@ rule evaluate_tracker:
     output:
         csv=OUT.metrics_csv,
         json=OUT.metrics_json,
-    params:
-        cfg=slice_json("evaluation"),
-    wildcard_constraints:
-        tracker="[a-z0-9_]+",
     log:
         f"{OUT.logs}/evaluate_tracking_{{tracker}}.log",
     benchmark:
         f"{OUT.benchmarks}/evaluate_tracking_{{tracker}}.tsv"
+    wildcard_constraints:
+        tracker="[a-z0-9_]+",
     conda:
         "../../envs/evaluation.yaml"
+    params:
+        cfg=slice_json("evaluation"),
     shell:
         "python -m nuscmot.evaluate_tracking --params {params.cfg:q} --tracker {wildcards.tracker}"
         " --results {input.results:q} --mot-dir {input.mot_dir:q} --seqmap {input.seqmap:q}"
@@ -44,15 +44,15 @@ rule compare_idsw:
             caption="../report/plots.rst",
             category="Plots",
         ),
-    params:
-        cfg=slice_json("compare", evaluation=config["evaluation"]),
-        trackers=" ".join(TRACKERS),
     log:
         f"{OUT.logs}/compare_idsw.log",
     benchmark:
         f"{OUT.benchmarks}/compare_idsw.tsv"
     conda:
         "../../envs/evaluation.yaml"
+    params:
+        cfg=slice_json("compare", evaluation=config["evaluation"]),
+        trackers=" ".join(TRACKERS),
     shell:
         "python -m nuscmot.compare_idsw --params {params.cfg:q} --trackers {params.trackers}"
         " --metrics {input.metrics:q} --results {input.results:q} --dets-dir {input.dets:q}"

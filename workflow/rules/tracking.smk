@@ -9,14 +9,14 @@ rule gt_detections:
         code=code("tracking", "gt_detections"),
     output:
         directory(OUT.gt_detections_dir),
-    params:
-        cfg=slice_json("gt_detections"),
     log:
         f"{OUT.logs}/gt_detections.log",
     benchmark:
         f"{OUT.benchmarks}/gt_detections.tsv"
     conda:
         "../../envs/tracking.yaml"
+    params:
+        cfg=slice_json("gt_detections"),
     shell:
         "python -m nuscmot.gt_detections --params {params.cfg:q} --mot-dir {input.mot_dir:q}"
         " --seqmap {input.seqmap:q} --out-dir {output:q} > {log:q} 2>&1"
@@ -30,15 +30,15 @@ rule train_trackssm:
     output:
         model=OUT.trackssm_model,
         heldout=OUT.trackssm_heldout,
-    params:
-        cfg=slice_json("trackssm"),
-        runs=OUT.trackssm_runs,
     log:
         f"{OUT.logs}/train_trackssm.log",
     benchmark:
         f"{OUT.benchmarks}/train_trackssm.tsv"
     conda:
         "../../envs/tracking.yaml"
+    params:
+        cfg=slice_json("trackssm"),
+        runs=OUT.trackssm_runs,
     shell:
         "python -m nuscmot.train_trackssm --params {params.cfg:q} --train {input.traj_train:q}"
         " --val {input.traj_val:q} --runs-dir {params.runs:q} --model {output.model:q}"
@@ -66,17 +66,19 @@ rule run_tracker:
         code=code("tracking", "track"),
     output:
         directory(OUT.tracking_dir),
-    params:
-        cfg=tracker_params,
-        model=lambda wc, input: f"--model {input.model}" if "model" in input.keys() else "",
-    wildcard_constraints:
-        tracker="[a-z0-9_]+",
     log:
         f"{OUT.logs}/track_{{tracker}}.log",
     benchmark:
         f"{OUT.benchmarks}/track_{{tracker}}.tsv"
+    wildcard_constraints:
+        tracker="[a-z0-9_]+",
     conda:
         "../../envs/tracking.yaml"
+    params:
+        cfg=tracker_params,
+        model=lambda wc, input: (
+            f"--model {input.model}" if "model" in input.keys() else ""
+        ),
     shell:
         "python -m nuscmot.track --params {params.cfg:q} --tracker {wildcards.tracker}"
         " --dets-dir {input.dets:q} --mot-dir {input.mot_dir:q} --seqmap {input.seqmap:q}"

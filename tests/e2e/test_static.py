@@ -1,0 +1,65 @@
+"""The workflow as text: lint-clean, snakefmt-formatted, config validated in one line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .workflow import ROOT, snakemake, tiny_config, with_change, write_config
+
+
+def test_snakefmt_clean():
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakefmt", "--check", "Snakefile", "workflow/rules"],
+        cwd=ROOT, capture_output=True, text=True,
+    )
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+
+
+def test_lint_clean(tmp_path):
+    write_config(tmp_path, tiny_config(tmp_path))
+    proc = snakemake(tmp_path, "--lint", check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Lints for" not in proc.stdout + proc.stderr
+
+
+def test_default_profile_sets_cores_and_gpu_limit():
+    import yaml
+
+    profile = yaml.safe_load((ROOT / "profiles" / "default" / "config.yaml").read_text())
+    assert profile["cores"] == "all"
+    assert "gpu=1" in profile["resources"]
+
+
+@pytest.mark.parametrize(
+    "key,value,expected",
+    [
+        ("convert.min_box_size", -1, "invalid config at convert.min_box_size: -1 is less than the minimum of 0"),
+        ("detector.model", "yolox_huge", "invalid config at detector.model: 'yolox_huge' is not one of"),
+        ("tracking.association.max_age", "thirty", "invalid config at tracking.association.max_age: 'thirty' is not of type 'integer'"),
+        ("evaluation.iou", 0.5, "invalid config at evaluation: Additional properties are not allowed ('iou' was unexpected)"),
+    ],
+)
+def test_bad_config_value_is_one_line_naming_the_key(tmp_path, key, value, expected):
+    cfg = with_change(tiny_config(tmp_path), key, value)
+    config = write_config(tmp_path, cfg)
+    proc = snakemake(tmp_path, "--dry-run", check=False)
+    assert proc.returncode != 0
+    lines = [ln for ln in (proc.stdout + proc.stderr).splitlines() if expected in ln]
+    assert lines, proc.stderr
+    assert lines[0].startswith(f"{config}: ")
+
+
+def test_every_rule_has_log_and_benchmark():
+    import re
+
+    text = "".join(p.read_text() for p in (ROOT / "workflow" / "rules").glob("*.smk"))
+    rules = re.split(r"\n\s*rule ", text)[1:]
+    assert len(rules) >= 9
+    for body in rules:
+        name = body.split(":", 1)[0]
+        assert "log:" in body and "benchmark:" in body, name
+        assert "shell:" in body and "python -m nuscmot." in body, name
