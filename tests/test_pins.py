@@ -35,7 +35,8 @@ def pyproject() -> dict:
 
 def test_requirements_match_pyproject(pyproject):
     project = _pins(pyproject["project"]["dependencies"])
-    project.update(_pins(pyproject["project"]["optional-dependencies"]["test"]))
+    for extra in ("test", "cluster"):
+        project.update(_pins(pyproject["project"]["optional-dependencies"][extra]))
     reqs = _pins((ROOT / "requirements.txt").read_text().splitlines())
     assert project.pop("torch") == "2.13.0"
     assert reqs == project

@@ -63,3 +63,21 @@ def test_every_rule_has_log_and_benchmark():
         name = body.split(":", 1)[0]
         assert "log:" in body and "benchmark:" in body, name
         assert "shell:" in body and "python -m nuscmot." in body, name
+
+
+FULL_DAG = {
+    "synth": 1, "convert": 1, "train": 1, "evaluate_detector": 1, "infer": 1,
+    "train_trackssm": 1, "run_tracker": 2, "evaluate_tracker": 2, "compare_idsw": 1, "all": 1,
+}
+
+
+@pytest.mark.parametrize("profile", ["default", "slurm", "kubernetes"])
+def test_profile_dry_run_plans_the_whole_dag(tmp_path, profile):
+    """Each profile parses and plans every job (no cluster needed for a dry run)."""
+    from .workflow import planned_jobs
+
+    write_config(tmp_path, tiny_config(tmp_path))
+    args = ("--workflow-profile", str(ROOT / "profiles" / profile), "all")
+    if profile == "kubernetes":  # the executor insists on a shared storage provider
+        args = ("--default-storage-provider", "fs", *args)
+    assert dict(planned_jobs(tmp_path, *args)) == FULL_DAG
