@@ -2,6 +2,7 @@
 # the config file and the key (Snakemake's own message spans a dozen lines).
 
 import re
+import sys
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
@@ -22,4 +23,6 @@ def one_line_config_error(message):
 try:
     validate(config, "../schemas/config.schema.yaml")
 except WorkflowError as exc:
-    raise WorkflowError(one_line_config_error(str(exc))) from None
+    # print + exit: a raised WorkflowError would get Snakemake's header and source line around it
+    print(one_line_config_error(str(exc)), file=sys.stderr)
+    sys.exit(1)

@@ -67,5 +67,5 @@ def run(main: Callable[[Sequence[str] | None], Any], argv: Sequence[str] | None 
     try:
         main(argv)
     except NuscmotError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"\nerror: {exc}", file=sys.stderr)  # (a progress bar may have left its line open)
         sys.exit(exc.exit_code)

@@ -1,11 +1,15 @@
 """Atomic writes: a temp file in the same folder, fsync, then ``os.replace``.
 
 A reader never sees a half-written file, and a crash leaves the previous version intact.
+A writer killed mid-write (SIGKILL, power loss) leaves its temp file (``.<name>.*.tmp``)
+behind; the next write of the same path removes it (one writer per path, as under
+Snakemake).
 """
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
 import shutil
@@ -14,11 +18,20 @@ from pathlib import Path
 from typing import Any, Iterator
 
 
+def remove_leftovers(path: Path) -> None:
+    """Remove what a killed writer of ``path`` left: ``.<name>.*.tmp`` and ``.<name>.old.<pid>``."""
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*"):
+        rest = stale.name[len(path.name) + 2 :]
+        if stale.name.endswith(".tmp") or rest.startswith("old."):
+            shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it onto ``path`` if the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
@@ -62,6 +75,7 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(path)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
         yield tmp

@@ -1,0 +1,164 @@
+"""The verdict: IDSW of every tracker against the baseline, and what explains the difference.
+
+Writes the comparison table (CSV and Markdown), ``idsw_paradox_analysis.json`` (per-sequence
+IDSW delta with detection gaps and crowding, and their Pearson/Spearman correlations), and
+the figures (a folder of PNGs, swapped into place when complete).
+
+    python -m nuscmot.compare_idsw --params '{"cfg": <compare>, "evaluation": <evaluation>}' \
+        --trackers kalman trackssm --metrics K.json T.json --results DIR DIR --dets-dir DIR \
+        --mot-dir DIR --seqmap F --out-csv F --out-md F --out-json F --plots-dir DIR
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import logging
+from pathlib import Path
+from typing import Any, Sequence
+
+from nuscmot.common import cli
+from nuscmot.common.config import from_dict
+from nuscmot.common.errors import InputError
+from nuscmot.common.io import atomic_dir, atomic_open, write_json, write_text
+from nuscmot.common.mot import read_seqmap
+from nuscmot.evaluation import compare, plots
+from nuscmot.evaluation.crowding import crowding
+from nuscmot.evaluation.gaps import detection_gaps
+from nuscmot.evaluation.metrics import EvaluationConfig, evaluate_sequence, ignored_gt_mask, switch_events
+from nuscmot.evaluation.sequences import load_detections, load_gt, load_results
+
+log = logging.getLogger(__name__)
+
+
+def explanatory_variables(mot_dir: Path, dets_dir: Path, names: list[str], cfg: EvaluationConfig) -> tuple[dict, dict]:
+    """Per sequence ``{"gaps": ..., "crowding": ...}`` (JSON-ready) and GT objects per frame."""
+    from tqdm import tqdm
+
+    out, counts = {}, {}
+    for name in tqdm(names, desc="gaps/crowding", unit="seq", disable=None):
+        gt = load_gt(mot_dir, name)
+        rows = gt.rows[~ignored_gt_mask(gt.rows, cfg.min_visibility)]
+        dets = load_detections(dets_dir, name, gt.length)
+        crowd = crowding(rows, gt.length)
+        out[name] = {
+            "gaps": detection_gaps(rows, dets, gt.length, cfg.iou_threshold, cfg.class_aware).to_json(),
+            "crowding": crowd.to_json(),
+        }
+        counts[name] = crowd.objects_per_frame
+    return out, counts
+
+
+def switch_frames(mot_dir: Path, results: dict[str, Path], name: str, cfg: EvaluationConfig) -> dict[str, list[int]]:
+    """Frames of every motmetrics switch in sequence ``name``, per tracker (re-evaluated)."""
+    gt = load_gt(mot_dir, name)
+    out = {}
+    for tracker, folder in results.items():
+        ev = evaluate_sequence(name, gt.rows, load_results(folder, name, gt.length), gt.length, cfg)
+        out[tracker] = [f for f, _, _ in switch_events(ev)]
+    return out
+
+
+def write_table(path: Path, rows: list[dict[str, Any]]) -> None:
+    def cell(v: Any) -> str:
+        if v is None:
+            return ""
+        return f"{v:.6f}" if isinstance(v, float) else str(v)
+
+    with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(compare.TABLE_COLUMNS)
+        for r in rows:
+            writer.writerow([cell(r[c]) for c in compare.TABLE_COLUMNS])
+
+
+def draw_plots(folder: Path, result: dict, names: list[str], counts: dict, worst: dict) -> None:
+    baseline, compared = result["baseline"], result["compared"]
+    seqs = result["sequences"]
+    plots.idsw_per_sequence(
+        folder / "idsw_per_sequence.png", names, {t: {s: seqs[s]["idsw"][t] for s in names} for t in result["trackers"]}, baseline
+    )
+    deltas = {t: [seqs[s]["idsw_delta"][t] for s in names] for t in compared}
+    for var, fname, title in (
+        (compare.GAP_VARIABLE, "idsw_delta_vs_gaps.png", "IDSW delta vs detection gaps"),
+        (compare.CROWDING_VARIABLE, "idsw_delta_vs_crowding.png", "IDSW delta vs crowding"),
+    ):
+        group, key, label = compare.VARIABLES[var]
+        plots.delta_scatter(
+            folder / fname,
+            [seqs[s][group][key] for s in names],
+            deltas,
+            {t: result["correlations"][t][var]["pearson"]["r"] for t in compared},
+            xlabel=label,
+            title=title,
+            baseline=baseline,
+        )
+    seq = worst["sequence"]
+    sub = f"largest |IDSW delta| ({worst['tracker']}: {worst['idsw_delta']:+d})" if worst["tracker"] else "most switches"
+    plots.switch_timeline(folder / "timeline_worst.png", seq, counts[seq], worst["switch_frames"], subtitle=sub)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    p = cli.parser("Compare trackers' identity switches and explain the difference.")
+    p.add_argument("--trackers", required=True, nargs="+")
+    p.add_argument("--metrics", required=True, nargs="+", type=Path, help="metrics JSON per tracker, same order")
+    p.add_argument("--results", required=True, nargs="+", type=Path, help="results folder per tracker, same order")
+    p.add_argument("--dets-dir", required=True, type=Path, help="detections the trackers ran on")
+    p.add_argument("--mot-dir", required=True, type=Path)
+    p.add_argument("--seqmap", required=True, type=Path)
+    p.add_argument("--out-csv", required=True, type=Path)
+    p.add_argument("--out-md", required=True, type=Path)
+    p.add_argument("--out-json", required=True, type=Path)
+    p.add_argument("--plots-dir", required=True, type=Path)
+    args = p.parse_args(argv)
+
+    params = cli.load_params(args.params)
+    unknown = sorted(set(params) - {"cfg", "evaluation"})
+    if unknown:
+        raise InputError("--params", f"unknown key(s) {', '.join(unknown)} (expected cfg, evaluation)")
+    cfg = from_dict(compare.CompareConfig, params.get("cfg"), where="compare")
+    ecfg = from_dict(EvaluationConfig, params.get("evaluation"), where="evaluation")
+    trackers = list(args.trackers)
+    if len(set(trackers)) != len(trackers):
+        raise InputError("--trackers", f"duplicate tracker names: {' '.join(trackers)}")
+    for flag, values in (("--metrics", args.metrics), ("--results", args.results)):
+        if len(values) != len(trackers):
+            raise InputError(flag, f"expected {len(trackers)} paths (one per tracker in --trackers), got {len(values)}")
+    if cfg.baseline not in trackers:
+        raise InputError("compare", f"baseline {cfg.baseline!r} is not one of the trackers ({', '.join(trackers)})", key="baseline")
+    names = read_seqmap(args.seqmap)
+    if not names:
+        raise InputError(args.seqmap, "seqmap lists no sequences")
+
+    metrics = {t: compare.load_metrics(m, t, names) for t, m in zip(trackers, args.metrics)}
+    for t, m in metrics.items():
+        if m.get("params", {}).get("iou_threshold", ecfg.iou_threshold) != ecfg.iou_threshold:
+            log.warning("%s metrics used iou_threshold %s, the analysis uses %s", t, m["params"]["iou_threshold"], ecfg.iou_threshold)
+    rows = compare.comparison_rows(metrics, trackers, cfg.baseline, names)
+    explanatory, counts = explanatory_variables(args.mot_dir, args.dets_dir, names, ecfg)
+    result = compare.analysis(metrics, trackers, cfg.baseline, names, explanatory)
+    seq, tracker = compare.worst_sequence(result, names)
+    worst = {
+        "sequence": seq,
+        "tracker": tracker,
+        "idsw_delta": result["sequences"][seq]["idsw_delta"].get(tracker, 0) if tracker else 0,
+        "switch_frames": switch_frames(args.mot_dir, dict(zip(trackers, args.results)), seq, ecfg),
+    }
+    for t, frames in worst["switch_frames"].items():
+        if len(frames) != result["sequences"][seq]["idsw"][t]:
+            log.warning("%s: %d switches re-evaluated in %s, %d in its metrics JSON (different evaluation params?)",
+                        t, len(frames), seq, result["sequences"][seq]["idsw"][t])  # fmt: skip
+    result["worst_sequence"] = worst
+    result["params"] = {"compare": dataclasses.asdict(cfg), "evaluation": dataclasses.asdict(ecfg)}
+    md = compare.markdown(rows, result, names, iou_threshold=ecfg.iou_threshold, min_visibility=ecfg.min_visibility)
+
+    with atomic_dir(args.plots_dir) as folder:
+        draw_plots(folder, result, names, counts, worst)
+    write_table(args.out_csv, rows)
+    write_json(args.out_json, result)
+    write_text(args.out_md, md)
+    log.info("compared %s on %d sequences; worst sequence %s", ", ".join(trackers), len(names), seq)
+
+
+if __name__ == "__main__":
+    cli.run(main)

@@ -1,0 +1,1 @@
+"""Data stage: the synthetic nuScenes-format generator and nuScenes -> COCO / MOT / trajectories."""

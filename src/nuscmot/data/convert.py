@@ -1,0 +1,388 @@
+"""nuScenes (real or synthetic) -> COCO detector sets, MOT test ground truth, GT trajectories.
+
+Steps: load the tables with the real devkit (bad tables become one-line InputErrors naming
+the file), map categories to classes (:mod:`.classes`), split scenes (:mod:`.splits`),
+check every used image exists, then project every kept annotation of every used camera
+keyframe into its image, all boxes of one image at once (:mod:`.geometry`, same boxes as
+the devkit's ``export_2d_annotations_as_json``). Outputs are built in memory and committed
+together at the end, each file atomically, so bad input leaves no partial output.
+
+Filters: annotations of unmapped categories are dropped; a 2D box is kept when both sides
+are >= ``min_box_size`` px (and > 0). ``min_visibility`` (nuScenes visibility level 1-4)
+applies to the COCO sets only: MOT ground truth and trajectories keep every level (with
+the level in their visibility column), so evaluation / training decide what to ignore.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from nuscmot.common.errors import InputError
+from nuscmot.common.io import atomic_dir, atomic_path, write_json
+from nuscmot.data.classes import CLASSES, DEFAULT_CATEGORY_MAP, build_category_lookup
+from nuscmot.data.coco import coco_dataset
+from nuscmot.data.geometry import CameraView, box_corners, project_boxes_2d
+from nuscmot.data.mot_gt import write_mot_dir
+from nuscmot.data.splits import OFFICIAL_SPLIT_KEYS, SPLITS_FILE, Splits, make_splits, official_scenes
+from nuscmot.data.trajectories import trajectory_table, write_trajectories
+
+log = logging.getLogger(__name__)
+
+CAMERAS = ("CAM_FRONT", "CAM_FRONT_RIGHT", "CAM_FRONT_LEFT", "CAM_BACK", "CAM_BACK_LEFT", "CAM_BACK_RIGHT")
+
+
+@dataclass(frozen=True)
+class ConvertConfig:
+    """The ``convert`` config slice (see config.yaml)."""
+
+    cameras: tuple[str, ...] = CAMERAS
+    test_camera: str = "CAM_FRONT"
+    detector_val_fraction: float = 0.2
+    split_seed: int = 0
+    min_visibility: int = 1
+    min_box_size: float = 4.0
+    include_construction: bool = False
+    classes: tuple[str, ...] = CLASSES
+    category_map: dict[str, list[str]] = field(default_factory=lambda: {k: list(v) for k, v in DEFAULT_CATEGORY_MAP.items()})
+
+    def __post_init__(self) -> None:
+        src = "--params"
+        if not self.cameras or len(set(self.cameras)) != len(self.cameras):
+            raise InputError(src, "cameras must be a non-empty list without duplicates", key="convert.cameras")
+        if not 0 < self.detector_val_fraction < 1:
+            raise InputError(src, f"must be in (0, 1), got {self.detector_val_fraction}", key="convert.detector_val_fraction")
+        if self.min_visibility not in (0, 1, 2, 3, 4):
+            raise InputError(src, f"must be a visibility level 0-4, got {self.min_visibility}", key="convert.min_visibility")
+        if self.min_box_size < 0:
+            raise InputError(src, f"must be >= 0, got {self.min_box_size}", key="convert.min_box_size")
+        if not self.classes:
+            raise InputError(src, "must list at least one class", key="convert.classes")
+        if not isinstance(self.category_map, dict):
+            raise InputError(src, "must be a mapping class -> nuScenes category names", key="convert.category_map")
+
+
+@dataclass(frozen=True)
+class Outputs:
+    coco_train: Path
+    coco_val: Path
+    coco_test: Path
+    mot_dir: Path
+    seqmap: Path
+    traj_train: Path
+    traj_val: Path
+    splits: Path
+
+
+@dataclass
+class ImageBoxes:
+    """One camera keyframe and its kept 2D boxes (sorted by instance token)."""
+
+    scene_name: str
+    scene_token: str
+    camera: str
+    frame_index: int  # 0-based keyframe index in the scene
+    sample_data_token: str
+    timestamp: int
+    file_name: str  # relative to the dataroot
+    width: int
+    height: int
+    xyxy: np.ndarray  # (K, 4) float64
+    class_ids: np.ndarray  # (K,) int64, 1-based
+    visibility: np.ndarray  # (K,) int64, nuScenes level 1-4
+    instance_tokens: list[str]
+    annotation_tokens: list[str]
+
+
+@dataclass
+class _SampleBoxes:
+    """The mapped annotations of one sample, in global coordinates (shared by its cameras)."""
+
+    annotation_tokens: list[str]
+    instance_tokens: list[str]
+    class_ids: np.ndarray
+    visibility: np.ndarray
+    corners: np.ndarray  # (N, 8, 3)
+
+
+# ---------------------------------------------------------------------------------------
+# Loading
+
+
+def load_nuscenes(dataroot: str | Path, version: str):
+    """``NuScenes(version, dataroot, verbose=False)``; missing or broken input -> InputError naming the file."""
+    dataroot = Path(dataroot)
+    if not dataroot.is_dir():
+        raise InputError(dataroot, "dataroot does not exist (or is not a folder)")
+    table_root = dataroot / version
+    if not table_root.is_dir():
+        raise InputError(table_root, f"missing version folder {version!r} in the dataroot")
+
+    from nuscenes.nuscenes import NuScenes
+
+    class _CheckedNuScenes(NuScenes):
+        # The devkit's table loader, with the failing file named (its JSONDecodeError does not).
+        def __load_table__(self, table_name):  # noqa: N802 (devkit's name; not name-mangled)
+            path = Path(self.table_root) / f"{table_name}.json"
+            try:
+                return super().__load_table__(table_name)
+            except FileNotFoundError:
+                raise InputError(path, "missing nuScenes table file") from None
+            except json.JSONDecodeError as exc:
+                raise InputError(path, f"corrupt table JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+            except UnicodeDecodeError as exc:
+                raise InputError(path, f"table is not UTF-8 text ({exc.reason})") from None
+            except OSError as exc:
+                raise InputError(path, f"cannot read table ({exc.strerror})") from None
+
+    try:
+        return _CheckedNuScenes(version=version, dataroot=str(dataroot), verbose=False)
+    except InputError:
+        raise
+    except AssertionError as exc:  # devkit checks, e.g. a missing map mask file
+        raise InputError(table_root, f"nuScenes devkit rejected the dataset ({exc})") from None
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+        raise InputError(table_root, f"malformed nuScenes tables ({type(exc).__name__}: {exc})") from None
+
+
+def scene_keyframes(nusc, scene: dict) -> list[dict]:
+    """The scene's samples (keyframes) in time order, following ``first_sample_token`` / ``next``."""
+    out = []
+    token = scene["first_sample_token"]
+    seen = set()
+    while token:
+        if token in seen:
+            raise InputError(Path(nusc.table_root) / "sample.json", f"cycle in the sample chain of scene {scene['name']!r}")
+        seen.add(token)
+        sample = nusc.get("sample", token)
+        out.append(sample)
+        token = sample["next"]
+    return out
+
+
+def _visibility_level(token: str, ann_token: str, table: Path) -> int:
+    try:
+        level = int(token)
+    except (TypeError, ValueError):
+        raise InputError(table, f"annotation {ann_token}: visibility token {token!r} is not a level 1-4") from None
+    if not 1 <= level <= 4:
+        raise InputError(table, f"annotation {ann_token}: visibility level {level} outside 1-4")
+    return level
+
+
+def _sample_boxes(nusc, sample: dict, lookup: dict[str, int]) -> _SampleBoxes:
+    """Mapped annotations of ``sample``, sorted by instance token (drop unmapped categories)."""
+    table = Path(nusc.table_root) / "sample_annotation.json"
+    recs = [nusc.get("sample_annotation", t) for t in sample["anns"]]
+    recs = [r for r in recs if r["category_name"] in lookup]
+    recs.sort(key=lambda r: (r["instance_token"], r["token"]))
+    n = len(recs)
+    if n == 0:
+        return _SampleBoxes([], [], np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 8, 3)))
+    corners = box_corners(
+        np.array([r["translation"] for r in recs], dtype=np.float64),
+        np.array([r["size"] for r in recs], dtype=np.float64),
+        np.array([r["rotation"] for r in recs], dtype=np.float64),
+    )
+    return _SampleBoxes(
+        annotation_tokens=[r["token"] for r in recs],
+        instance_tokens=[r["instance_token"] for r in recs],
+        class_ids=np.array([lookup[r["category_name"]] for r in recs], dtype=np.int64),
+        visibility=np.array([_visibility_level(r["visibility_token"], r["token"], table) for r in recs], dtype=np.int64),
+        corners=corners,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Extraction
+
+
+@dataclass(frozen=True)
+class SceneJob:
+    scene: dict
+    cameras: tuple[str, ...]
+
+
+def _sample_data_for(nusc, scene: dict, samples: list[dict], camera: str) -> list[dict]:
+    out = []
+    for sample in samples:
+        token = sample["data"].get(camera)
+        if token is None:
+            raise InputError(
+                Path(nusc.table_root) / "sample_data.json",
+                f"scene {scene['name']!r}: sample {sample['token']} has no {camera} keyframe",
+            )
+        out.append(nusc.get("sample_data", token))
+    return out
+
+
+def check_images(dataroot: Path, version: str, sample_data: list[dict]) -> None:
+    """Every image a used sample_data points to must exist (InputError naming the first missing one)."""
+    for sd in sample_data:
+        path = dataroot / sd["filename"]
+        if not path.is_file():
+            raise InputError(path, f"missing image of sample_data {sd['token']} ({version}/sample_data.json)")
+
+
+def extract_images(
+    nusc,
+    jobs: list[SceneJob],
+    lookup: dict[str, int],
+    min_box_size: float,
+    *,
+    dataroot: Path,
+    version: str,
+) -> list[ImageBoxes]:
+    """2D boxes of every camera keyframe of the jobs (class and size filters applied, not visibility)."""
+    plan: list[tuple[dict, list[dict], dict[str, list[dict]]]] = []
+    for job in jobs:
+        samples = scene_keyframes(nusc, job.scene)
+        per_cam = {cam: _sample_data_for(nusc, job.scene, samples, cam) for cam in job.cameras}
+        plan.append((job.scene, samples, per_cam))
+    all_sd = [sd for _, _, per_cam in plan for cam in sorted(per_cam) for sd in per_cam[cam]]
+    check_images(dataroot, version, all_sd)
+
+    images: list[ImageBoxes] = []
+    with tqdm(total=len(all_sd), desc="convert: sample_data", unit="img", leave=False, mininterval=1.0) as bar:
+        for scene, samples, per_cam in plan:
+            cams = sorted(per_cam)
+            for frame_index, sample in enumerate(samples):
+                boxes = _sample_boxes(nusc, sample, lookup)
+                sds = [per_cam[cam][frame_index] for cam in cams]
+                images += _sample_images(nusc, scene, cams, frame_index, sds, boxes, min_box_size)
+                bar.update(len(sds))
+    return images
+
+
+def _sample_images(
+    nusc, scene: dict, cams: list[str], frame_index: int, sds: list[dict], boxes: _SampleBoxes, min_box_size: float
+) -> list[ImageBoxes]:
+    """The kept 2D boxes of one sample's annotations in each of its camera images (one numpy pass)."""
+    if len(boxes.annotation_tokens):
+        views = [
+            CameraView.from_records(
+                nusc.get("ego_pose", sd["ego_pose_token"]),
+                nusc.get("calibrated_sensor", sd["calibrated_sensor_token"]),
+                sd["width"], sd["height"],
+            )
+            for sd in sds
+        ]
+        xyxy, hit = project_boxes_2d(boxes.corners, views)  # (C, N, 4), (C, N)
+        w = xyxy[..., 2] - xyxy[..., 0]
+        h = xyxy[..., 3] - xyxy[..., 1]
+        keep = hit & (w > 0) & (h > 0) & (w >= min_box_size) & (h >= min_box_size)
+    else:
+        xyxy = np.zeros((len(sds), 0, 4))
+        keep = np.zeros((len(sds), 0), dtype=bool)
+    out = []
+    for c, (cam, sd) in enumerate(zip(cams, sds)):
+        idx = np.flatnonzero(keep[c])
+        out.append(
+            ImageBoxes(
+                scene_name=scene["name"],
+                scene_token=scene["token"],
+                camera=cam,
+                frame_index=frame_index,
+                sample_data_token=sd["token"],
+                timestamp=int(sd["timestamp"]),
+                file_name=sd["filename"],
+                width=int(sd["width"]),
+                height=int(sd["height"]),
+                xyxy=xyxy[c, idx],
+                class_ids=boxes.class_ids[idx],
+                visibility=boxes.visibility[idx],
+                instance_tokens=[boxes.instance_tokens[k] for k in idx],
+                annotation_tokens=[boxes.annotation_tokens[k] for k in idx],
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Orchestration
+
+
+def dataset_splits(nusc, version: str, dataroot: Path, cfg: ConvertConfig) -> Splits:
+    train, val = official_scenes(version, dataroot)
+    if version in OFFICIAL_SPLIT_KEYS:
+        source: str | Path = f"nuscenes.utils.splits.create_splits_scenes()[{'/'.join(OFFICIAL_SPLIT_KEYS[version])}]"
+    else:
+        source = dataroot / version / SPLITS_FILE
+    return make_splits(train, val, (s["name"] for s in nusc.scene), cfg.detector_val_fraction, cfg.split_seed, source=source)
+
+
+def convert(cfg: ConvertConfig, version: str, dataroot: str | Path, out: Outputs) -> dict[str, Any]:
+    """Run the whole conversion; returns a small summary (counts) for the log."""
+    dataroot = Path(dataroot)
+    nusc = load_nuscenes(dataroot, version)
+    lookup = build_category_lookup(
+        cfg.classes,
+        cfg.category_map,
+        cfg.include_construction,
+        (c["name"] for c in nusc.category),
+        category_table=dataroot / version / "category.json",
+    )
+    splits = dataset_splits(nusc, version, dataroot, cfg)
+    scenes = {s["name"]: s for s in nusc.scene}
+    cams = tuple(sorted(cfg.cameras))
+    jobs = [SceneJob(scenes[n], cams) for n in splits.detector_train + splits.detector_val]
+    jobs += [SceneJob(scenes[n], (cfg.test_camera,)) for n in splits.test]
+    images = extract_images(nusc, jobs, lookup, cfg.min_box_size, dataroot=dataroot, version=version)
+
+    in_train, in_val, in_test = set(splits.detector_train), set(splits.detector_val), set(splits.test)
+    train_imgs = [im for im in images if im.scene_name in in_train]
+    val_imgs = [im for im in images if im.scene_name in in_val]
+    test_imgs = [im for im in images if im.scene_name in in_test and im.camera == cfg.test_camera]
+    info = {"description": f"nuscmot conversion of nuScenes {version}", "version": version}
+    coco = {
+        "train": coco_dataset(train_imgs, cfg.classes, cfg.min_visibility, info),
+        "val": coco_dataset(val_imgs, cfg.classes, cfg.min_visibility, info),
+        "test": coco_dataset(test_imgs, cfg.classes, cfg.min_visibility, info),
+    }
+    traj_train = trajectory_table(train_imgs)
+    traj_val = trajectory_table(val_imgs)
+
+    with ExitStack() as stack:  # every output is committed only if all of them were written
+        paths = {
+            name: stack.enter_context(atomic_path(getattr(out, name)))
+            for name in ("coco_train", "coco_val", "coco_test", "seqmap", "traj_train", "traj_val", "splits")
+        }
+        mot_tmp = stack.enter_context(atomic_dir(out.mot_dir))
+        for split in ("train", "val", "test"):
+            write_json(paths[f"coco_{split}"], coco[split], indent=None)
+        n_gt = write_mot_dir(mot_tmp, paths["seqmap"], test_imgs, splits.test)
+        write_trajectories(paths["traj_train"], traj_train)
+        write_trajectories(paths["traj_val"], traj_val)
+        write_json(paths["splits"], splits.to_json())
+    summary = {
+        "scenes": {k: len(v) for k, v in splits.to_json().items()},
+        "images": {k: len(v["images"]) for k, v in coco.items()},
+        "annotations": {k: len(v["annotations"]) for k, v in coco.items()},
+        "mot_gt_rows": n_gt,
+        "trajectory_rows": {"train": traj_train.num_rows, "val": traj_val.num_rows},
+    }
+    log.info("converted %s: %s", version, json.dumps(summary, sort_keys=True))
+    return summary
+
+
+def parse_params(params: dict[str, Any]) -> tuple[ConvertConfig, str]:
+    """``{"cfg": <convert slice>, "version": "..."}`` -> (config, version)."""
+    from nuscmot.common.config import from_dict
+
+    if not isinstance(params.get("cfg"), dict) or not isinstance(params.get("version"), str):
+        raise InputError("--params", 'expected {"cfg": {<convert slice>}, "version": "<nuScenes version>"}')
+    extra = sorted(set(params) - {"cfg", "version"})
+    if extra:
+        raise InputError("--params", f"unknown key(s) {', '.join(extra)}")
+    try:
+        cfg = from_dict(ConvertConfig, params["cfg"], where="convert")
+    except TypeError as exc:
+        raise InputError("--params", f"bad convert config ({exc})", key="convert") from None
+    return cfg, params["version"]

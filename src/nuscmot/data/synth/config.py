@@ -1,0 +1,70 @@
+"""The ``synth`` config slice as a typed, validated dataclass."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from nuscmot.common.config import from_dict
+from nuscmot.common.errors import InputError
+
+PARAMS_SOURCE = "--params"
+
+# key -> (minimum, maximum) as in workflow/schemas/data.schema.yaml#/$defs/synth
+_INT_RANGES: dict[str, tuple[int, int | None]] = {
+    "seed": (0, None),
+    "train_scenes": (1, 9999),
+    "val_scenes": (1, 9999),
+    "frames_per_scene": (2, 400),
+    "image_width": (64, 1600),
+    "image_height": (36, 900),
+    "jpeg_quality": (10, 100),
+    "min_objects": (0, 200),
+    "max_objects": (1, 200),
+}
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    """How many scenes, how long, how big the images, how crowded (see config.yaml ``synth``)."""
+
+    seed: int = 0
+    train_scenes: int = 14
+    val_scenes: int = 6
+    frames_per_scene: int = 40
+    image_width: int = 800
+    image_height: int = 450
+    jpeg_quality: int = 90
+    min_objects: int = 6
+    max_objects: int = 28
+    distractor_fraction: float = 0.15
+
+    def __post_init__(self) -> None:
+        for key, (lo, hi) in _INT_RANGES.items():
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise InputError(PARAMS_SOURCE, f"synth.{key} must be an integer, got {value!r}", key=key)
+            if value < lo or (hi is not None and value > hi):
+                bound = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
+                raise InputError(PARAMS_SOURCE, f"synth.{key} must be {bound}, got {value}", key=key)
+        if self.max_objects < self.min_objects:
+            raise InputError(
+                PARAMS_SOURCE,
+                f"synth.max_objects ({self.max_objects}) must be >= synth.min_objects ({self.min_objects})",
+                key="max_objects",
+            )
+        frac = self.distractor_fraction
+        if isinstance(frac, bool) or not isinstance(frac, (int, float)) or not 0.0 <= frac <= 1.0:
+            raise InputError(PARAMS_SOURCE, f"synth.distractor_fraction must be a number in [0, 1], got {frac!r}",
+                             key="distractor_fraction")
+
+    @property
+    def n_scenes(self) -> int:
+        return self.train_scenes + self.val_scenes
+
+
+def synth_config(slice_: dict[str, Any] | None) -> SynthConfig:
+    """Build the config from the ``synth`` slice; unknown keys and bad values are InputErrors."""
+    if slice_ is not None and not isinstance(slice_, dict):
+        raise InputError(PARAMS_SOURCE, "synth config must be a mapping", key="cfg")
+    return from_dict(SynthConfig, slice_, where=f"{PARAMS_SOURCE}:synth")

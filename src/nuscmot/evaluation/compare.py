@@ -1,0 +1,280 @@
+"""Compare trackers: IDSW delta/ratio against the baseline, and what explains the delta.
+
+Reads the per-tracker metrics JSON written by ``evaluate_tracking``; builds the comparison
+table (OVERALL rows first, then per sequence), correlates each tracker's per-sequence IDSW
+delta with the explanatory variables (detection gaps, crowding), and renders the Markdown.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from nuscmot.common.errors import InputError
+from nuscmot.evaluation.metrics import IDSW_CONVENTION
+
+TABLE_COLUMNS = [
+    "sequence", "tracker", "IDSW", "IDSW_delta", "IDSW_ratio", "MOTA", "IDF1", "HOTA", "FP", "FN", "Frag",
+    "IDSW_trackeval",
+]  # fmt: skip
+_FROM_METRICS = ["IDSW", "MOTA", "IDF1", "HOTA", "FP", "FN", "Frag", "IDSW_trackeval"]
+
+# name -> (where in the per-sequence analysis, key, axis label)
+VARIABLES = {
+    "gap_frames": ("gaps", "gap_frames", "detection-gap frames in the sequence"),
+    "gap_frames_per_track": ("gaps", "gap_frames_per_track", "detection-gap frames per GT track"),
+    "mean_objects_per_frame": ("crowding", "mean_objects_per_frame", "mean GT objects per frame"),
+    "max_objects_per_frame": ("crowding", "max_objects_per_frame", "max GT objects in a frame"),
+    "mean_pairwise_iou": ("crowding", "mean_pairwise_iou", "mean pairwise IoU between GT boxes"),
+}
+GAP_VARIABLE = "gap_frames"  # plotted against the delta
+CROWDING_VARIABLE = "mean_objects_per_frame"
+
+
+@dataclass(frozen=True)
+class CompareConfig:
+    """The ``compare`` config slice."""
+
+    baseline: str = "kalman"  # tracker every other tracker is compared with
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.baseline, str) or not self.baseline:
+            raise InputError("compare", f"must be a tracker name, got {self.baseline!r}", key="baseline")
+
+
+def load_metrics(path: str | Path, tracker: str, names: Sequence[str]) -> dict[str, Any]:
+    """A metrics JSON from ``evaluate_tracking``, checked against the tracker and the seqmap."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(path, "missing metrics file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(path, f"cannot read metrics JSON ({exc})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("sequences"), dict) or not isinstance(data.get("overall"), dict):
+        raise InputError(path, "not a metrics JSON from evaluate_tracking (needs 'sequences' and 'overall')")
+    if data.get("tracker") != tracker:
+        raise InputError(
+            path, f"holds metrics of tracker {data.get('tracker')!r}, expected {tracker!r} (--trackers and --metrics must be in the same order)"
+        )
+    missing = [n for n in names if n not in data["sequences"]]
+    if missing:
+        raise InputError(path, f"no metrics for sequence(s) {', '.join(missing[:5])} of the seqmap")
+    for where, row in [("overall", data["overall"])] + [(n, data["sequences"][n]) for n in names]:
+        for col in _FROM_METRICS:
+            if col not in row:
+                raise InputError(path, f"missing metric {col}", key=f"{where}.{col}")
+    return data
+
+
+def delta_ratio(idsw: int, base: int) -> tuple[int, float | None]:
+    """IDSW delta and ratio against the baseline; the ratio is None when the baseline has 0."""
+    return idsw - base, (idsw / base if base > 0 else None)
+
+
+def comparison_rows(metrics: Mapping[str, Mapping], trackers: Sequence[str], baseline: str, names: Sequence[str]) -> list[dict[str, Any]]:
+    """One row per (sequence, tracker): OVERALL rows first, then sequences in seqmap order."""
+    rows = []
+    for seq in ["OVERALL", *names]:
+        pick = (lambda t: metrics[t]["overall"]) if seq == "OVERALL" else (lambda t: metrics[t]["sequences"][seq])
+        base = pick(baseline)["IDSW"]
+        for t in trackers:
+            m = pick(t)
+            delta, ratio = delta_ratio(m["IDSW"], base)
+            row = {"sequence": seq, "tracker": t, "IDSW_delta": delta, "IDSW_ratio": ratio}
+            row.update({c: m[c] for c in _FROM_METRICS})
+            rows.append({c: row[c] for c in TABLE_COLUMNS})
+    return rows
+
+
+def correlation(x: Sequence[float], y: Sequence[float]) -> dict[str, Any]:
+    """Pearson and Spearman r with p-values; nulls and a ``reason`` where they are undefined."""
+    from scipy import stats
+
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    out: dict[str, Any] = {
+        "n": int(len(x)),
+        "pearson": {"r": None, "p": None},
+        "spearman": {"r": None, "p": None},
+        "reason": None,
+    }
+    if len(x) < 3:
+        out["reason"] = f"fewer than 3 sequences ({len(x)})"
+    elif np.ptp(x) == 0:
+        out["reason"] = "explanatory variable is constant over the sequences"
+    elif np.ptp(y) == 0:
+        out["reason"] = "IDSW delta is constant over the sequences"
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for key, res in (("pearson", stats.pearsonr(x, y)), ("spearman", stats.spearmanr(x, y))):
+                r, p = float(res[0]), float(res[1])
+                if math.isfinite(r):
+                    out[key] = {"r": r, "p": p if math.isfinite(p) else None}
+        if out["pearson"]["r"] is None or out["spearman"]["r"] is None:
+            out["reason"] = "correlation undefined for these values"
+    return out
+
+
+def analysis(
+    metrics: Mapping[str, Mapping],
+    trackers: Sequence[str],
+    baseline: str,
+    names: Sequence[str],
+    explanatory: Mapping[str, Mapping[str, Mapping]],
+) -> dict[str, Any]:
+    """Per-sequence IDSW, delta and explanatory variables; correlations per compared tracker.
+
+    ``explanatory[seq]`` holds ``{"gaps": {...}, "crowding": {...}}`` (see :data:`VARIABLES`).
+    """
+    compared = [t for t in trackers if t != baseline]
+    sequences = {}
+    for seq in names:
+        idsw = {t: metrics[t]["sequences"][seq]["IDSW"] for t in trackers}
+        sequences[seq] = {
+            "idsw": idsw,
+            "idsw_delta": {t: idsw[t] - idsw[baseline] for t in compared},
+            **{k: dict(v) for k, v in explanatory[seq].items()},
+        }
+    correlations = {
+        t: {
+            var: correlation(
+                [sequences[s][group][key] for s in names], [sequences[s]["idsw_delta"][t] for s in names]
+            )
+            for var, (group, key, _) in VARIABLES.items()
+        }
+        for t in compared
+    }
+    return {
+        "baseline": baseline,
+        "trackers": list(trackers),
+        "compared": compared,
+        "delta_definition": "IDSW(tracker) - IDSW(baseline), per sequence",
+        "idsw_convention": IDSW_CONVENTION,
+        "variables": {var: label for var, (_, _, label) in VARIABLES.items()},
+        "sequences": sequences,
+        "correlations": correlations,
+    }
+
+
+def worst_sequence(result: Mapping[str, Any], names: Sequence[str]) -> tuple[str, str | None]:
+    """(sequence, tracker) with the largest |IDSW delta| (first compared tracker; seqmap order breaks ties).
+
+    With no tracker to compare, the sequence with the most baseline switches.
+    """
+    seqs = result["sequences"]
+    if result["compared"]:
+        t = result["compared"][0]
+        return max(names, key=lambda s: (abs(seqs[s]["idsw_delta"][t]), -names.index(s))), t
+    b = result["baseline"]
+    return max(names, key=lambda s: (seqs[s]["idsw"][b], -names.index(s))), None
+
+
+# ---------------------------------------------------------------- Markdown
+
+
+def _fmt(value: Any, kind: str = "") -> str:
+    if value is None:
+        return "n/a"
+    if kind == "delta":
+        return f"{value:+d}"
+    if kind == "ratio":
+        return f"{value:.2f}"
+    if kind == "p":
+        return f"{value:.3g}"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    from tabulate import tabulate
+
+    return tabulate(rows, headers=header, tablefmt="github", disable_numparse=True)
+
+
+def markdown(rows: list[dict[str, Any]], result: Mapping[str, Any], names: Sequence[str], *, iou_threshold: float, min_visibility: int) -> str:
+    """The comparison as Markdown: overall table, verdict, per-sequence table, correlations."""
+    baseline, trackers, compared = result["baseline"], result["trackers"], result["compared"]
+    overall = [r for r in rows if r["sequence"] == "OVERALL"]
+    by_tracker = {r["tracker"]: r for r in overall}
+    vis = f", GT below visibility level {min_visibility} ignored" if min_visibility else ""
+    out = [
+        f"# Identity switches: {' vs '.join(trackers)} (baseline: {baseline})",
+        "",
+        f"{len(names)} test sequences, IoU >= {iou_threshold:g} to match{vis}. Same detections and "
+        "association for every tracker; only the motion model differs.",
+        "",
+        "## Overall",
+        "",
+        _table(
+            ["tracker", "IDSW¹", "ΔIDSW", "IDSW ratio", "MOTA", "IDF1", "HOTA", "FP", "FN", "Frag", "IDSW (TrackEval)¹"],
+            [
+                [
+                    r["tracker"] + (" (baseline)" if r["tracker"] == baseline else ""),
+                    _fmt(r["IDSW"]), _fmt(r["IDSW_delta"], "delta"), _fmt(r["IDSW_ratio"], "ratio"),
+                    _fmt(r["MOTA"]), _fmt(r["IDF1"]), _fmt(r["HOTA"]), _fmt(r["FP"]), _fmt(r["FN"]),
+                    _fmt(r["Frag"]), _fmt(r["IDSW_trackeval"]),
+                ]  # fmt: skip
+                for r in overall
+            ],
+        ),
+        "",
+    ]
+    for t in compared:
+        r, b = by_tracker[t], by_tracker[baseline]
+        if r["IDSW_delta"] > 0:
+            how = f"**{r['IDSW_delta']} more** identity switches than {baseline}"
+        elif r["IDSW_delta"] < 0:
+            how = f"**{-r['IDSW_delta']} fewer** identity switches than {baseline}"
+        else:
+            how = f"as many identity switches as {baseline}"
+        ratio = f" (ratio {_fmt(r['IDSW_ratio'], 'ratio')})" if r["IDSW_ratio"] is not None else ""
+        diffs = ", ".join(
+            f"{m} {_fmt(r[m])} vs {_fmt(b[m])}" for m in ("MOTA", "IDF1", "HOTA")
+        )
+        out.append(f"**Verdict ({t}):** {r['IDSW']} vs {b['IDSW']}: {how}{ratio}; {diffs}.")
+        out.append("")
+
+    seqs = result["sequences"]
+    header = ["sequence"] + [f"IDSW {t}" for t in trackers] + [f"Δ {t}" for t in compared]
+    header += ["gap frames", "GT/frame", "max GT", "pair IoU"]
+    body = []
+    for s in names:
+        q = seqs[s]
+        body.append(
+            [s]
+            + [_fmt(q["idsw"][t]) for t in trackers]
+            + [_fmt(q["idsw_delta"][t], "delta") for t in compared]
+            + [
+                _fmt(q["gaps"]["gap_frames"]),
+                f"{q['crowding']['mean_objects_per_frame']:.1f}",
+                _fmt(q["crowding"]["max_objects_per_frame"]),
+                _fmt(q["crowding"]["mean_pairwise_iou"]),
+            ]
+        )
+    out += ["## Per sequence", "", _table(header, body), ""]
+
+    if compared:
+        corr_rows = []
+        for t in compared:
+            for var, c in result["correlations"][t].items():
+                corr_rows.append(
+                    [t, var, str(c["n"]), _fmt(c["pearson"]["r"]), _fmt(c["pearson"]["p"], "p"),
+                     _fmt(c["spearman"]["r"]), _fmt(c["spearman"]["p"], "p"), c["reason"] or ""]
+                )  # fmt: skip
+        out += [
+            f"## What explains the IDSW delta (tracker - {baseline}, per sequence)",
+            "",
+            _table(["tracker", "variable", "n", "Pearson r", "p", "Spearman ρ", "p", "note"], corr_rows),
+            "",
+        ]
+    out += [f"¹ {IDSW_CONVENTION}", ""]
+    return "\n".join(out)

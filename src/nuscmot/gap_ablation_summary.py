@@ -1,0 +1,132 @@
+"""Summarise the gap ablation: IDSW / MOTA / IDF1 vs observation drop rate, per tracker and
+drop mode (CSV, Markdown with the attribution, one PNG with a panel per metric).
+
+Each metrics file is ``<ablation dir>/<mode>/drop_rate~<rate>/metrics/<tracker>.json`` as
+written by ``evaluate_tracking``; every (level, tracker) of the configuration must be given.
+
+    python -m nuscmot.gap_ablation_summary \
+        --params '{"cfg": <gap_ablation slice>, "gt_detections": <slice>, "trackers": [...]}' \
+        --metrics F [F ...] --out-csv F --out-md F --out-png F
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from pathlib import Path
+from typing import Any, Sequence
+
+from nuscmot.common import cli
+from nuscmot.common.config import from_dict
+from nuscmot.common.errors import InputError
+from nuscmot.common.io import atomic_open, atomic_path, write_text
+from nuscmot.sweep import plots
+from nuscmot.sweep.ablation import CSV_COLUMNS, CURVE_METRICS, GapAblationConfig, attribution, curve_rows, levels
+from nuscmot.sweep_summary import trackers_param
+
+log = logging.getLogger(__name__)
+
+
+def collect(cfg: GapAblationConfig, trackers: list[str], metrics: Sequence[Path]) -> dict[str, dict[str, dict[str, Any]]]:
+    """``{level name: {tracker: OVERALL metrics}}`` from the metrics files."""
+    from nuscmot.evaluation.compare import load_metrics
+
+    located: dict[tuple[str, str], Path] = {}
+    for path in metrics:
+        parts = Path(path).parts
+        if len(parts) < 4 or parts[-2] != "metrics":
+            raise InputError(path, "expected .../<mode>/drop_rate~<rate>/metrics/<tracker>.json")
+        key = ("/".join(parts[-4:-2]), Path(path).stem)
+        if key in located:
+            raise InputError(path, f"second metrics file for level {key[0]} tracker {key[1]}")
+        located[key] = Path(path)
+    names = [lv.name for lv in levels(cfg)]
+    expected = {(n, t) for n in names for t in trackers}
+    unknown = sorted(set(located) - expected)
+    if unknown:
+        raise InputError(located[unknown[0]], f"level {unknown[0][0]} tracker {unknown[0][1]} is not in the configured ablation")
+    missing = sorted(expected - set(located))
+    if missing:
+        raise InputError("--metrics", f"no metrics for {len(missing)} level/tracker pair(s), e.g. {missing[0][0]} {missing[0][1]}")
+    return {n: {t: load_metrics(located[(n, t)], t, [])["overall"] for t in trackers} for n in names}
+
+
+def _text(value: Any, digits: int = 6, missing: str = "") -> str:
+    if value is None:
+        return missing
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        for row in rows:
+            writer.writerow([_text(row[c]) for c in CSV_COLUMNS])
+
+
+def markdown(cfg: GapAblationConfig, base: dict[str, Any], rows: list[dict[str, Any]]) -> str:
+    from tabulate import tabulate
+
+    header = ["tracker", "mode", "drop %", "IDSW", "IDSW (TrackEval)", "MOTA", "IDF1", "HOTA", "FP", "FN"]
+    body = [
+        [r["tracker"], r["mode"], f"{100 * r['drop_rate']:g}"]
+        + [_text(r[c], 3, "n/a") for c in ("IDSW", "IDSW_trackeval", "MOTA", "IDF1", "HOTA", "FP", "FN")]
+        for r in rows
+    ]  # fmt: skip
+    out = [
+        "# Gap ablation: identity switches vs detection gaps",
+        "",
+        "Tracking on GT-derived detections of the test sequences; only the observation drop rate "
+        f"and mode change between rows. Box jitter sigma {100 * cfg.jitter:g}% of the box size, "
+        f"{cfg.false_positives_per_frame:g} false positives per frame, seed {base.get('seed', 0)}. "
+        "Bursts drop 2-4 consecutive frames of a track at the same expected rate.",
+        "",
+        tabulate(body, headers=header, tablefmt="github", disable_numparse=True),
+        "",
+        "## Attribution",
+        "",
+        "IDSW at the lowest drop rate are switches the association and motion model make on "
+        "(nearly) clean boxes; what the drops add on top is caused by the detection gaps.",
+        "",
+    ]
+    for a in attribution(rows):
+        added = a["IDSW_added_by_gaps"]
+        out.append(
+            f"- **{a['tracker']}**, {a['mode']}: {_text(a['IDSW_at_lowest'])} IDSW at "
+            f"{100 * a['lowest_drop_rate']:g}% drops, {_text(a['IDSW_at_highest'])} at "
+            f"{100 * a['highest_drop_rate']:g}% ({'n/a' if added is None else f'{added:+d}'} from gaps)."
+        )
+    return "\n".join(out) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    p = cli.parser("Summarise the gap ablation: IDSW/MOTA/IDF1 vs drop rate per tracker and mode.")
+    p.add_argument("--metrics", required=True, nargs="+", type=Path, help="every level's <tracker>.json")
+    p.add_argument("--out-csv", required=True, type=Path)
+    p.add_argument("--out-md", required=True, type=Path)
+    p.add_argument("--out-png", required=True, type=Path)
+    args = p.parse_args(argv)
+
+    params = cli.load_params(args.params)
+    cfg = from_dict(GapAblationConfig, params.get("cfg"), where="gap_ablation")
+    base = params.get("gt_detections") or {}
+    trackers = trackers_param(params)
+    per_level = collect(cfg, trackers, args.metrics)
+    rows = curve_rows(per_level, cfg, trackers)
+    write_csv(args.out_csv, rows)
+    title = (
+        f"GT-derived detections, jitter {100 * cfg.jitter:g}%, "
+        f"{cfg.false_positives_per_frame:g} false positives/frame; bursts drop 2-4 frames"
+    )
+    with atomic_path(args.out_png) as tmp:
+        plots.ablation_curves(tmp, rows, CURVE_METRICS, title=title)
+    write_text(args.out_md, markdown(cfg, base, rows))
+    for r in rows:
+        log.info("%s %s drop %.0f%%: IDSW %s MOTA %s IDF1 %s", r["tracker"], r["mode"], 100 * r["drop_rate"], r["IDSW"], _text(r["MOTA"], 4), _text(r["IDF1"], 4))
+
+
+if __name__ == "__main__":
+    cli.run(main)

@@ -1,0 +1,124 @@
+"""Gap ablation: degradation levels of the GT-derived detections and the curves over them.
+
+A level is a drop mode and a drop rate, named ``<mode>/drop_rate~<rate>``. Every level uses
+the same box jitter and false-positive rate (the ``gap_ablation`` slice) and the seed and
+score range of the ``gt_detections`` slice. A drop rate of 0 drops nothing whatever the mode,
+so it is one shared level, ``none/drop_rate~0.0``, that starts every mode's curve.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+from nuscmot.common.errors import InputError
+from nuscmot.sweep.grid import format_value
+
+DROP_MODES = ("independent", "burst")
+NO_DROP = "none"
+CURVE_METRICS = ("IDSW", "MOTA", "IDF1")
+CSV_COLUMNS = ("tracker", "mode", "drop_rate", "level", "IDSW", "IDSW_trackeval", "MOTA", "IDF1", "HOTA", "FP", "FN", "num_objects")
+
+
+@dataclass(frozen=True)
+class GapAblationConfig:
+    """The ``gap_ablation`` config slice."""
+
+    drop_rates: tuple[float, ...] = (0.0, 0.1, 0.2, 0.3, 0.4)
+    drop_modes: tuple[str, ...] = DROP_MODES
+    jitter: float = 0.05  # box noise sigma as a fraction of the box size
+    false_positives_per_frame: float = 0.5
+
+    def __post_init__(self) -> None:
+        where = "gap_ablation"
+        if not self.drop_rates:
+            raise InputError(where, "needs at least one drop rate", key="drop_rates")
+        for r in self.drop_rates:
+            if isinstance(r, bool) or not isinstance(r, (int, float)) or not 0.0 <= r < 1.0:
+                raise InputError(where, f"drop rates must be numbers in [0, 1), got {r!r}", key="drop_rates")
+        if len({float(r) for r in self.drop_rates}) != len(self.drop_rates):
+            raise InputError(where, "duplicate drop rate", key="drop_rates")
+        if not self.drop_modes or any(m not in DROP_MODES for m in self.drop_modes) or len(set(self.drop_modes)) != len(self.drop_modes):
+            raise InputError(where, f"drop modes must be distinct values of {', '.join(DROP_MODES)}", key="drop_modes")
+        for key in ("jitter", "false_positives_per_frame"):
+            v = getattr(self, key)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+                raise InputError(where, f"must be a number >= 0, got {v!r}", key=key)
+
+
+@dataclass(frozen=True)
+class Level:
+    """One degradation level: folder name, drop mode (``none`` at rate 0) and rate."""
+
+    name: str
+    mode: str
+    drop_rate: float
+
+    def detections_params(self, base: Mapping[str, Any], cfg: GapAblationConfig) -> dict[str, Any]:
+        """The ``gt_detections`` slice for this level: ``base`` (seed, score range) with the
+        level's drop rate and mode and the ablation's jitter and false positives."""
+        return {
+            **base,
+            "drop_rate": self.drop_rate,
+            "drop_mode": DROP_MODES[0] if self.mode == NO_DROP else self.mode,
+            "jitter": float(cfg.jitter),
+            "false_positives_per_frame": float(cfg.false_positives_per_frame),
+        }
+
+
+def level_name(mode: str, drop_rate: float) -> str:
+    return f"{mode}/drop_rate~{format_value(float(drop_rate))}"
+
+
+def levels(cfg: GapAblationConfig) -> list[Level]:
+    """Every level: the shared no-drop level (if 0 is a rate), then per mode, per rate > 0."""
+    rates = sorted(float(r) for r in cfg.drop_rates)
+    out = [Level(level_name(NO_DROP, 0.0), NO_DROP, 0.0)] if 0.0 in rates else []
+    for mode in cfg.drop_modes:
+        out += [Level(level_name(mode, r), mode, r) for r in rates if r > 0]
+    return out
+
+
+def level_regex(cfg: GapAblationConfig) -> str:
+    """Regex a ``{level}`` wildcard must match (only this config's levels)."""
+    import re
+
+    return "|".join(re.escape(lv.name) for lv in levels(cfg))
+
+
+def curve_rows(per_level: Mapping[str, Mapping[str, Mapping[str, Any]]], cfg: GapAblationConfig, trackers: Sequence[str]) -> list[dict[str, Any]]:
+    """Rows of the curves table: per tracker, per mode, per drop rate (the no-drop level is
+    repeated under every mode). ``per_level[level name][tracker]`` is the OVERALL metrics row."""
+    by_name = {lv.name: lv for lv in levels(cfg)}
+    rows = []
+    for tracker in trackers:
+        for mode in cfg.drop_modes:
+            for rate in sorted(float(r) for r in cfg.drop_rates):
+                lv = by_name[level_name(NO_DROP if rate == 0 else mode, rate)]
+                overall = per_level[lv.name][tracker]
+                row: dict[str, Any] = {"tracker": tracker, "mode": mode, "drop_rate": rate, "level": lv.name}
+                for col in CSV_COLUMNS[4:]:
+                    row[col] = overall.get(col)
+                rows.append(row)
+    return rows
+
+
+def attribution(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Per tracker and mode: IDSW with no drops (switches the motion model/association make on
+    clean boxes) vs at the highest drop rate (added by detection gaps)."""
+    out = []
+    keys = list(dict.fromkeys((r["tracker"], r["mode"]) for r in rows))
+    for tracker, mode in keys:
+        mine = sorted((r for r in rows if r["tracker"] == tracker and r["mode"] == mode), key=lambda r: r["drop_rate"])
+        lo, hi = mine[0], mine[-1]
+        out.append({
+            "tracker": tracker,
+            "mode": mode,
+            "lowest_drop_rate": lo["drop_rate"],
+            "IDSW_at_lowest": lo["IDSW"],
+            "highest_drop_rate": hi["drop_rate"],
+            "IDSW_at_highest": hi["IDSW"],
+            "IDSW_added_by_gaps": None if lo["IDSW"] is None or hi["IDSW"] is None else hi["IDSW"] - lo["IDSW"],
+        })  # fmt: skip
+    return out

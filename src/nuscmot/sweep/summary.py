@@ -1,0 +1,119 @@
+"""The sweep's summary table and the best cell per tracker.
+
+The objective (the ``sweep.objective`` config slice): among a tracker's cells whose guard
+metric (default MOTA) is within ``guard_points`` percentage points of that tracker's best,
+take the one with the lowest (``goal: min``) or highest (``goal: max``) ``metric`` (default
+IDSW). Ties go to the higher guard metric, then to the earlier cell in grid order, so the
+choice is deterministic.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+from nuscmot.common.errors import InputError
+
+# Columns of the summary, after ``tracker``, ``cell`` and the grid parameters.
+METRICS = ("IDSW", "IDSW_trackeval", "MOTA", "IDF1", "HOTA", "FP", "FN")
+# Metrics that are fractions where "higher is better" (a guard is relative to the best).
+GUARD_METRICS = ("MOTA", "IDF1", "HOTA", "MOTP", "IDP", "IDR", "precision", "recall")
+
+
+@dataclass(frozen=True)
+class Objective:
+    """The ``sweep.objective`` config slice."""
+
+    metric: str = "IDSW"
+    goal: str = "min"
+    guard_metric: str | None = "MOTA"
+    guard_points: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.goal not in ("min", "max"):
+            raise InputError("sweep.objective", f"must be min or max, got {self.goal!r}", key="goal")
+        if self.guard_metric is not None and self.guard_metric not in GUARD_METRICS:
+            raise InputError(
+                "sweep.objective", f"must be one of {', '.join(GUARD_METRICS)} or null, got {self.guard_metric!r}", key="guard_metric"
+            )  # fmt: skip
+        if isinstance(self.guard_points, bool) or not isinstance(self.guard_points, (int, float)) or self.guard_points < 0:
+            raise InputError("sweep.objective", f"must be a number >= 0, got {self.guard_points!r}", key="guard_points")
+
+    def describe(self) -> str:
+        text = f"{'lowest' if self.goal == 'min' else 'highest'} {self.metric}"
+        if self.guard_metric:
+            text += f" among cells with {self.guard_metric} within {self.guard_points:g} points of the tracker's best"
+        return text
+
+
+def summary_row(tracker: str, cell: str, values: Mapping[str, Any], overall: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """One summary row from a cell's typed values and its evaluation's OVERALL metrics."""
+    missing = [m for m in ("IDSW", "MOTA", "IDF1", "FP", "FN") if m not in overall]
+    if missing:
+        raise InputError(source, f"overall metrics lack {', '.join(missing)}")
+    row: dict[str, Any] = {"tracker": tracker, "cell": cell, **values}
+    for m in METRICS:
+        row[m] = overall.get(m)
+    return row
+
+
+def _number(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def best_cells(rows: Sequence[Mapping[str, Any]], objective: Objective) -> dict[str, dict[str, Any]]:
+    """The best row per tracker (in first-seen tracker order), with why it was chosen.
+
+    Rows lacking the objective metric (``None``) never win; a tracker without any usable row
+    is an :class:`InputError`.
+    """
+    trackers = list(dict.fromkeys(r["tracker"] for r in rows))
+    out: dict[str, dict[str, Any]] = {}
+    for tracker in trackers:
+        mine = [(i, r) for i, r in enumerate(rows) if r["tracker"] == tracker]
+        usable = [(i, r) for i, r in mine if _number(r.get(objective.metric)) is not None]
+        guard_best = None
+        if objective.guard_metric:
+            guards = [_number(r.get(objective.guard_metric)) for _, r in usable]
+            guards = [g for g in guards if g is not None]
+            if guards:
+                guard_best = max(guards)
+                floor = guard_best - objective.guard_points / 100.0 - 1e-12
+                usable = [(i, r) for i, r in usable if (_number(r.get(objective.guard_metric)) or -math.inf) >= floor]
+        if not usable:
+            raise InputError("sweep", f"no cell of tracker {tracker!r} has a value for {objective.metric}")
+        sign = 1.0 if objective.goal == "min" else -1.0
+
+        def key(item):
+            i, r = item
+            guard = _number(r.get(objective.guard_metric)) if objective.guard_metric else None
+            return (sign * _number(r[objective.metric]), -(guard if guard is not None else -math.inf), i)
+
+        _, best = min(usable, key=key)
+        out[tracker] = {
+            "cell": best["cell"],
+            "row": dict(best),
+            "candidates": len(usable),
+            "cells": len(mine),
+            "guard_best": guard_best,
+        }
+    return out
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """The ``sweep`` config slice."""
+
+    grid: dict[str, list[Any]] = field(default_factory=dict)
+    objective: Objective = field(default_factory=Objective)
+    heatmap: str = "min"  # min: over the other grid parameters | best: at the best cell's values
+
+    def __post_init__(self) -> None:
+        if self.heatmap not in ("min", "best"):
+            raise InputError("sweep", f"must be min or best, got {self.heatmap!r}", key="heatmap")
+        if not isinstance(self.objective, Objective):
+            raise InputError("sweep", "must be a mapping", key="objective")

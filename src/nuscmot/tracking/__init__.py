@@ -1,0 +1,10 @@
+"""Online multi-object tracking: one ByteTrack-style association, pluggable motion models.
+
+- :mod:`~nuscmot.tracking.association`: pure matching functions (IoU cost, gated Hungarian).
+- :mod:`~nuscmot.tracking.motion`: the motion-model interface; :mod:`~nuscmot.tracking.kalman`
+  and :mod:`~nuscmot.tracking.trackssm` implement it.
+- :mod:`~nuscmot.tracking.tracker`: the tracker (two-stage association, births, lost buffer).
+- :mod:`~nuscmot.tracking.gt_detections`: GT-derived detections with controlled degradation.
+
+Nothing here imports nuscenes-devkit or motmetrics.
+"""

@@ -1,0 +1,6 @@
+"""TrackSSM: a learned state-space motion model (Hu et al., 2024), in plain PyTorch.
+
+``model`` (encoder, Flow-SSM decoder), ``scan`` (selective scan), ``data`` (trajectory
+windows and augmentation), ``train`` (S2L training, held-out metrics), ``checkpoint``,
+``motion`` (the tracker's motion-model adapter).
+"""

@@ -1,0 +1,321 @@
+"""TrackSSM training (S2L loss over decoder layers, multi-step rollouts) and held-out metrics.
+
+Loss per rollout step and decoder layer i (of L): with x0 the layer's input box and
+t_i = x0' + (i+1)(gt - x0')/L the step-by-step linear target (x0' the last history box),
+smooth-L1 between the layer's raw offsets and the offsets that reach t_i, plus 1 - GIoU(box_i,
+t_i); summed over layers, averaged over valid targets and rollout steps.
+
+Optimiser AdamW with a cosine schedule, early stopping on the held-out loss (``patience``
+epochs), a wall-clock cap (``max_minutes``), seeded (numpy ``default_rng`` for sampling and
+augmentation, ``torch.manual_seed`` for the initialisation).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import time
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from nuscmot.tracking.boxes import cxcywh_to_tlwh, iou_pairs, tlwh_to_cxcywh, tlwh_to_xyah, xyah_to_tlwh
+from nuscmot.tracking.kalman import KalmanFilter
+from nuscmot.tracking.trackssm.data import CLASS_NAMES, Batch, TrackTable, make_batch, sample_index
+from nuscmot.tracking.trackssm.model import ModelConfig, TrackSSM, generalized_iou, history_features, s2l_targets
+
+log = logging.getLogger(__name__)
+
+SMOOTH_L1_BETA = 0.1
+# Held-out protocol, fixed so that runs with different training augmentation compare: the
+# observations are jittered and gapped like the default GT-derived detections.
+EVAL_CONTEXT = 15  # history positions the Kalman filter sees
+EVAL_STEPS = 3  # rollout length: 1-step and 3-step predictions
+EVAL_JITTER = 0.05  # sigma x box size
+EVAL_DROP_PROB = 0.2  # share of windows with a 1-3 frame gap in the history
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """The ``trackssm`` config slice."""
+
+    history: int = 5
+    d_model: int = 64
+    encoder_layers: int = 2
+    decoder_layers: int = 3
+    d_state: int = 16
+    expand: int = 2
+    batch_size: int = 256
+    epochs: int = 30
+    lr: float = 0.002
+    weight_decay: float = 0.01
+    rollout_steps: int = 3
+    drop_prob: float = 0.2
+    jitter: float = 0.05
+    shift_prob: float = 0.1
+    patience: int = 5
+    seed: int = 0
+    max_minutes: float = 4.0
+
+    def model_config(self) -> ModelConfig:
+        names = {f.name for f in fields(ModelConfig)}
+        return ModelConfig(**{k: v for k, v in self.__dict__.items() if k in names})
+
+
+# -- model rollouts --------------------------------------------------------------------------
+def rollout(model: TrackSSM, history: torch.Tensor, feed: torch.Tensor, feed_obs: torch.Tensor, steps: int):
+    """Predict ``steps`` frames ahead, appending after each step the observation where
+    ``feed_obs`` else the (detached) prediction, as the tracker does during a gap.
+
+    Yields (x0, boxes per layer, offsets per layer) per step.
+    """
+    hist = history
+    for j in range(steps):
+        boxes, offsets = model(hist)
+        yield hist[:, -1], boxes, offsets
+        nxt = torch.where(feed_obs[:, j : j + 1], feed[:, j], boxes[-1].detach())
+        hist = torch.cat([hist[:, 1:], nxt[:, None]], dim=1)
+
+
+def batch_loss(model: TrackSSM, tensors: dict[str, torch.Tensor], steps: int) -> torch.Tensor:
+    L = len(model.decoder)
+    total = tensors["history"].new_zeros(())
+    for j, (x0, boxes, offsets) in enumerate(
+        rollout(model, tensors["history"], tensors["feed"], tensors["feed_obs"], steps)
+    ):
+        valid = tensors["target_valid"][:, j]
+        n = valid.sum().clamp_min(1)
+        targets = s2l_targets(x0, tensors["target"][:, j], L)
+        box_in = x0
+        for i in range(L):
+            off_t = (targets[i] - box_in) / model.offset_scale
+            l1 = F.smooth_l1_loss(offsets[i], off_t, beta=SMOOTH_L1_BETA, reduction="none").sum(-1)
+            giou = 1.0 - generalized_iou(boxes[i], targets[i])
+            total = total + ((l1 + giou) * valid).sum() / n
+            box_in = boxes[i].detach()
+    return total / steps
+
+
+def to_tensors(batch: Batch, history: int, device: torch.device) -> dict[str, torch.Tensor]:
+    def t(a, dtype=torch.float32):
+        return torch.from_numpy(np.ascontiguousarray(a)).to(device, dtype)
+
+    return {
+        "history": t(batch.history[:, -history:]),
+        "feed": t(batch.feed),
+        "feed_obs": t(batch.feed_obs, torch.bool),
+        "target": t(batch.target),
+        "target_valid": t(batch.target_valid),
+    }
+
+
+def fit_statistics(table: TrackTable, samples: np.ndarray, cfg: TrainConfig, rng: np.random.Generator):
+    """Feature mean/std and offset scale (spread of one-step GT deltas) from training windows."""
+    pick = samples[rng.permutation(len(samples))[: min(len(samples), 20000)]]
+    b = make_batch(table, pick, before=cfg.history, after=1, history=cfg.history, jitter=cfg.jitter,
+                   drop_prob=cfg.drop_prob, shift_prob=0.0, rng=rng)
+    feats = history_features(torch.from_numpy(b.history)).reshape(-1, 8).numpy()
+    delta = b.target[:, 0] - b.history[:, -1]
+    return feats.mean(0), feats.std(0), np.sqrt((delta**2).mean(0))
+
+
+# -- training ----------------------------------------------------------------------------------
+def train(
+    cfg: TrainConfig,
+    train_table: TrackTable,
+    val_table: TrackTable,
+    *,
+    device: torch.device = torch.device("cpu"),
+    writer: Any = None,
+    progress: bool = True,
+) -> tuple[TrackSSM, dict[str, Any]]:
+    """Train on ``train_table``, early-stop on ``val_table``; returns the best model (eval mode)."""
+    from tqdm import tqdm
+
+    t0 = time.monotonic()
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    model = TrackSSM(cfg.model_config()).to(device)
+    train_samples = sample_index(train_table)
+    val_samples = sample_index(val_table)
+    if not len(train_samples):
+        raise ValueError("no training samples (tracks need at least two frames)")
+    model.set_statistics(*fit_statistics(train_table, train_samples, cfg, rng))
+    model.to(device)
+
+    steps_per_epoch = max(1, math.ceil(len(train_samples) / cfg.batch_size))
+    total_steps = cfg.epochs * steps_per_epoch
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, total_steps) / total_steps)))
+
+    # Held-out batches: fixed once (seeded), same augmentation as training minus the shift.
+    val_rng = np.random.default_rng(cfg.seed + 1)
+    val_batches = [
+        to_tensors(make_batch(val_table, val_samples[i : i + 4096], before=cfg.history, after=cfg.rollout_steps,
+                              history=cfg.history, jitter=cfg.jitter, drop_prob=cfg.drop_prob, shift_prob=0.0,
+                              rng=val_rng), cfg.history, device)
+        for i in range(0, len(val_samples), 4096)
+    ]
+
+    best = {"loss": math.inf, "epoch": 0, "state": copy.deepcopy(model.state_dict())}
+    history: list[dict[str, float]] = []
+    stopped = "epochs"
+    step = 0
+    bar = tqdm(range(1, cfg.epochs + 1), desc="trackssm", disable=not progress, leave=False)
+    for epoch in bar:
+        model.train()
+        order = train_samples[rng.permutation(len(train_samples))]
+        losses = []
+        out_of_time = False
+        for i in range(0, len(order), cfg.batch_size):
+            batch = make_batch(train_table, order[i : i + cfg.batch_size], before=cfg.history, after=cfg.rollout_steps,
+                               history=cfg.history, jitter=cfg.jitter, drop_prob=cfg.drop_prob,
+                               shift_prob=cfg.shift_prob, rng=rng)
+            loss = batch_loss(model, to_tensors(batch, cfg.history, device), cfg.rollout_steps)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"non-finite training loss at epoch {epoch}, step {step}")
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            opt.step()
+            sched.step()
+            step += 1
+            losses.append(float(loss.detach()))
+            if writer is not None:
+                writer.add_scalar("train/loss", losses[-1], step)
+                writer.add_scalar("train/lr", sched.get_last_lr()[0], step)
+            if time.monotonic() - t0 > cfg.max_minutes * 60:
+                out_of_time = True
+                break
+        val_loss = evaluate_loss(model, val_batches, cfg.rollout_steps) if val_batches else float(np.mean(losses))
+        history.append({"epoch": epoch, "train_loss": float(np.mean(losses)), "val_loss": val_loss})
+        if writer is not None:
+            writer.add_scalar("val/loss", val_loss, epoch)
+        bar.set_postfix(train=f"{np.mean(losses):.4f}", val=f"{val_loss:.4f}")
+        log.info("epoch %d: train loss %.4f, held-out loss %.4f", epoch, np.mean(losses), val_loss)
+        if val_loss < best["loss"]:
+            best = {"loss": val_loss, "epoch": epoch, "state": copy.deepcopy(model.state_dict())}
+        elif epoch - best["epoch"] >= cfg.patience:
+            stopped = "early_stopping"
+            break
+        if out_of_time:
+            stopped = "max_minutes"
+            break
+    model.load_state_dict(best["state"])
+    model.eval()
+    report = {
+        "epochs_run": len(history),
+        "best_epoch": best["epoch"],
+        "best_val_loss": best["loss"],
+        "stopped_by": stopped,
+        "steps": step,
+        "minutes": (time.monotonic() - t0) / 60,
+        "train_samples": int(len(train_samples)),
+        "val_samples": int(len(val_samples)),
+        "history": history,
+    }
+    return model, report
+
+
+@torch.no_grad()
+def evaluate_loss(model: TrackSSM, batches: list[dict[str, torch.Tensor]], steps: int) -> float:
+    model.eval()
+    total, n = 0.0, 0
+    for t in batches:
+        k = len(t["history"])
+        total += float(batch_loss(model, t, steps).detach()) * k
+        n += k
+    model.train()
+    return total / max(n, 1)
+
+
+# -- held-out prediction error -------------------------------------------------------------
+def heldout_metrics(model: TrackSSM, table: TrackTable, cfg: TrainConfig, *, device=torch.device("cpu")) -> dict:
+    """Mean IoU of 1-step and 3-step predictions of TrackSSM, the Kalman filter and constant
+    position on the same held-out windows (same jittered observations, same gaps; see the
+    EVAL_* protocol constants), overall, by class and by history ("continuous" vs
+    "after_gap": the last ``history`` observations contain a gap filled by interpolation, as
+    the tracker's re-anchoring does). The 3-step prediction rolls forward over two frames
+    without observation."""
+    samples = sample_index(table)
+    rng = np.random.default_rng(cfg.seed + 2)
+    before = max(cfg.history, EVAL_CONTEXT)
+    preds: dict[str, list[np.ndarray]] = {"trackssm": [], "kalman": [], "constant_position": []}
+    parts: list[Batch] = []
+    for i in range(0, len(samples), 4096):
+        b = make_batch(table, samples[i : i + 4096], before=before, after=EVAL_STEPS, history=cfg.history,
+                       jitter=EVAL_JITTER, drop_prob=EVAL_DROP_PROB, shift_prob=0.0, rng=rng, rollout_gap=EVAL_STEPS)
+        parts.append(b)
+        preds["trackssm"].append(trackssm_rollout(model, b, cfg.history, EVAL_STEPS, device))
+        preds["kalman"].append(kalman_rollout(b, EVAL_STEPS))
+        preds["constant_position"].append(np.repeat(b.history[:, -1:], EVAL_STEPS, axis=1))
+    if not parts:
+        return {"n_samples": 0, "overall": {}, "by_class": {}, "by_history": {}}
+    target = np.concatenate([b.target for b in parts])
+    valid = np.concatenate([b.target_valid for b in parts])
+    cls = np.concatenate([b.cls for b in parts])
+    gap = np.concatenate([b.after_gap for b in parts])
+    ious = {
+        name: np.stack([iou_pairs(cxcywh_to_tlwh(np.concatenate(p)[:, s]), cxcywh_to_tlwh(target[:, s]))
+                        for s in range(EVAL_STEPS)], axis=1)
+        for name, p in preds.items()
+    }
+
+    def summary(mask: np.ndarray) -> dict:
+        out: dict[str, Any] = {}
+        for name, iou in ious.items():
+            out[name] = {}
+            for label, s in (("iou_1step", 0), ("iou_3step", EVAL_STEPS - 1)):
+                m = mask & valid[:, s]
+                out[name][label] = float(iou[m, s].mean()) if m.any() else None
+        out["n_1step"] = int((mask & valid[:, 0]).sum())
+        out["n_3step"] = int((mask & valid[:, EVAL_STEPS - 1]).sum())
+        return out
+
+    everything = np.ones(len(target), dtype=bool)
+    return {
+        "n_samples": int(len(target)),
+        "overall": summary(everything),
+        "by_class": {CLASS_NAMES[c - 1] if 1 <= c <= 7 else str(c): summary(cls == c) for c in sorted(set(cls.tolist()))},
+        "by_history": {"continuous": summary(~gap), "after_gap": summary(gap)},
+    }
+
+
+@torch.inference_mode()
+def trackssm_rollout(model: TrackSSM, batch: Batch, history: int, steps: int, device) -> np.ndarray:
+    t = to_tensors(batch, history, device)
+    out = [boxes[-1] for _, boxes, _ in rollout(model, t["history"], t["feed"], t["feed_obs"], steps)]
+    return torch.stack(out, dim=1).to("cpu", torch.float64).numpy()
+
+
+def kalman_rollout(batch: Batch, steps: int, kf: KalmanFilter = KalmanFilter()) -> np.ndarray:
+    """ByteTrack's Kalman filter run over each window's history (in pixels, starting at the
+    first real position), then ``steps`` predictions (updated where observations are fed)."""
+    k, before, _ = batch.history.shape
+    scale = np.concatenate([batch.img, batch.img], axis=1)[:, None, :]
+    z = tlwh_to_xyah(cxcywh_to_tlwh(batch.history * scale))
+    feed = tlwh_to_xyah(cxcywh_to_tlwh(batch.feed * scale))
+    first_real = np.argmax(batch.real, axis=1)
+    mean, cov = kf.initiate(z[:, 0])
+    for j in range(1, before):
+        init = j <= first_real
+        m, c = kf.predict(mean, cov)
+        m, c = kf.update(m, c, z[:, j])
+        mi, ci = kf.initiate(z[:, j])
+        mean = np.where(init[:, None], mi, m)
+        cov = np.where(init[:, None, None], ci, c)
+    out = np.zeros((k, steps, 4))
+    observed = np.ones(k, dtype=bool)
+    for s in range(steps):
+        mean = mean.copy()
+        mean[~observed, 7] = 0.0  # ByteTrack: a lost track's height velocity is zeroed
+        mean, cov = kf.predict(mean, cov)
+        out[:, s] = tlwh_to_cxcywh(xyah_to_tlwh(mean[:, :4])) / scale[:, 0]
+        observed = batch.feed_obs[:, s]
+        if observed.any():
+            mean[observed], cov[observed] = kf.update(mean[observed], cov[observed], feed[observed, s])
+    return out

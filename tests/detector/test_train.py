@@ -1,0 +1,130 @@
+"""The training loop: resume equivalence, NaN handling, fresh-start rules, DDP gating."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+import torch
+import torch.distributed as dist
+
+from nuscmot.common.errors import InputError, TrainingError
+from nuscmot.detector import checkpoint as ckpt_io
+from nuscmot.detector.config import detector_config
+from nuscmot.detector.trainer import DistContext, train
+
+from .helpers import small_detector_cfg, train_paths
+
+pytestmark = pytest.mark.slow
+
+
+def weights(path):
+    return ckpt_io.load(path)["model"]
+
+
+def test_resume_after_interrupt_equals_straight_run(tmp_path, toy_coco):
+    """k epochs straight == k1 epochs, 'kill', rerun the same command (crosses the phase switch)."""
+    cfg = detector_config(small_detector_cfg())  # 1 frozen + 2 unfrozen epochs, last one no-aug
+    straight = train_paths(tmp_path / "a", toy_coco)
+    summary = train(cfg, straight, env={})
+    assert summary["epochs"] == 3 and len(summary["history"]) == 3
+
+    resumed = train_paths(tmp_path / "b", toy_coco)
+    assert train(cfg, resumed, max_epochs_this_run=1, env={}) is None  # stopped after epoch 1
+    assert not resumed.best.exists() and not resumed.latest.exists()
+    assert ckpt_io.load(resumed.state_dir / "latest.pth")["epoch"] == 1
+    train(cfg, resumed, env={})
+
+    for name in ("latest", "best"):
+        a, b = weights(getattr(straight, name)), weights(getattr(resumed, name))
+        assert a.keys() == b.keys()
+        assert all(torch.equal(a[k], b[k]) for k in a), name
+    log = resumed.train_log.read_text()
+    assert "resuming from" in log and "phase 2: backbone unfrozen" in log
+    assert "phase 1: backbone frozen, " in log and "trainable parameters" in log
+    # outputs: TensorBoard events, resolved config, kept epoch checkpoints
+    assert list(straight.runs_dir.glob("events.out.tfevents.*"))
+    resolved = json.loads(straight.config_out.read_text())
+    assert resolved["model_config"]["num_classes"] == 7 and resolved["derived"]["total_epochs"] == 3
+    assert sorted(p.name for p in straight.state_dir.glob("epoch_*.pth")) == ["epoch_0002.pth", "epoch_0003.pth"]
+    best = ckpt_io.read_model(straight.best, 7)
+    assert best["model_config"]["model"] == "yolox_nano" and "AP50" in best["metrics"]
+
+
+def test_non_finite_loss_stops_with_training_error_and_keeps_checkpoint(tmp_path, toy_coco, monkeypatch):
+    from yolox.models import YOLOXHead
+
+    real = YOLOXHead.get_losses
+    calls = {"n": 0}
+
+    def diverging(self, *args, **kwargs):  # the 3rd step (epoch 2) diverges
+        out = real(self, *args, **kwargs)
+        calls["n"] += 1
+        return (out[0] * float("nan") if calls["n"] >= 3 else out[0], *out[1:])
+
+    monkeypatch.setattr(YOLOXHead, "get_losses", diverging)
+    paths = train_paths(tmp_path, toy_coco)
+    with pytest.raises(TrainingError, match=r"non-finite loss \(nan\) at epoch 2, iteration 1.*last good checkpoint"):
+        train(detector_config(small_detector_cfg()), paths, env={})
+    state = ckpt_io.load(paths.state_dir / "latest.pth")
+    assert state["epoch"] == 1
+    assert all(torch.isfinite(v).all() for v in state["model"].values() if v.is_floating_point())
+    assert not paths.best.exists() and not paths.latest.exists()
+
+
+def test_changed_config_starts_fresh(tmp_path, toy_coco, caplog):
+    paths = train_paths(tmp_path, toy_coco)
+    train(detector_config(small_detector_cfg()), paths, max_epochs_this_run=1, env={})
+    assert (paths.state_dir / "epoch_0001.pth").is_file()
+    with caplog.at_level(logging.INFO, logger="nuscmot.detector.trainer"):
+        train(detector_config(small_detector_cfg(seed=1)), paths, max_epochs_this_run=0, env={})
+    assert "fingerprint changed): starting fresh" in caplog.text
+    assert not list(paths.state_dir.glob("*.pth"))
+
+
+def test_missing_pretrained_without_allow_scratch_is_an_input_error(tmp_path, toy_coco):
+    cfg = detector_config(small_detector_cfg(pretrained=str(tmp_path / "yolox_nano.pth"), allow_scratch=False))
+    with pytest.raises(InputError, match=r"yolox_nano.pth: pretrained checkpoint not found"):
+        train(cfg, train_paths(tmp_path, toy_coco), env={})
+
+
+def test_bad_train_json_is_an_input_error(tmp_path, toy_coco):
+    bad = tmp_path / "train.json"
+    bad.write_text(json.dumps({"images": [], "annotations": [], "categories": [{"id": 3, "name": "bus"}]}))
+    paths = train_paths(tmp_path, toy_coco)
+    paths = paths.__class__(**{**paths.__dict__, "train_json": bad})
+    with pytest.raises(InputError, match=r"train.json: category ids \[3\] do not match"):
+        train(detector_config(small_detector_cfg()), paths, env={})
+
+
+def test_ddp_is_gated_on_world_size():
+    assert not DistContext.from_env({}).distributed
+    assert not DistContext.from_env({"WORLD_SIZE": "1", "RANK": "0"}).distributed
+    ctx = DistContext.from_env({"WORLD_SIZE": "2", "RANK": "1", "LOCAL_RANK": "1"})
+    assert ctx.distributed and not ctx.is_main and ctx.local_rank == 1
+    DistContext.from_env({}).init(torch.device("cpu"))  # single process: no process group
+    assert not (dist.is_available() and dist.is_initialized())
+
+
+def test_torchrun_two_processes_on_cpu(tmp_path, toy_coco):
+    """The DDP branch for real: torchrun, 2 CPU processes (gloo); only rank 0 writes."""
+    import subprocess
+    import sys
+
+    paths = train_paths(tmp_path, toy_coco)
+    cfg = small_detector_cfg(unfreeze_epochs=1, no_aug_epochs=0, threads=1)
+    args = ["--params", json.dumps(cfg), "--train-json", str(paths.train_json), "--val-json", str(paths.val_json),
+            "--image-root", str(paths.image_root), "--state-dir", str(paths.state_dir), "--runs-dir", str(paths.runs_dir),
+            "--best", str(paths.best), "--latest", str(paths.latest), "--train-log", str(paths.train_log),
+            "--config-out", str(paths.config_out)]
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+                           "--standalone", "-m", "nuscmot.train", *args],
+                          capture_output=True, text=True, timeout=300, env={**__import__("os").environ,
+                                                                             "OMP_NUM_THREADS": "1"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "world size 2" in paths.train_log.read_text()
+    assert len(list(paths.runs_dir.glob("events.out.tfevents.*"))) == 1
+    assert json.loads(paths.config_out.read_text())["derived"]["world_size"] == 2
+    ckpt_io.read_model(paths.best, 7)
+    assert proc.stderr.count("phase 1: backbone frozen") == 1  # rank 1 logs warnings only

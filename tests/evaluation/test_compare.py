@@ -1,0 +1,213 @@
+"""compare_idsw: table with delta/ratio, correlations, Markdown, plots, entry point."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from nuscmot import compare_idsw, evaluate_tracking
+from nuscmot.common.errors import InputError
+from nuscmot.evaluation import compare, plots
+
+from .builders import det_row, random_sequence, write_dataset
+
+PNG = b"\x89PNG\r\n\x1a\n"
+PLOTS = ["idsw_delta_vs_crowding.png", "idsw_delta_vs_gaps.png", "idsw_per_sequence.png", "timeline_worst.png"]
+
+
+def fake_metrics(idsw: dict[str, dict[str, int]]) -> dict:
+    def row(n):
+        return {"IDSW": n, "MOTA": 0.5, "IDF1": 0.6, "HOTA": 0.4, "FP": 1, "FN": 2, "Frag": 3, "IDSW_trackeval": n}
+
+    return {
+        t: {"tracker": t, "sequences": {s: row(n) for s, n in per.items()}, "overall": row(sum(per.values()))}
+        for t, per in idsw.items()
+    }
+
+
+def test_delta_and_ratio():
+    assert compare.delta_ratio(6, 4) == (2, 1.5)
+    assert compare.delta_ratio(3, 0) == (3, None)
+    assert compare.delta_ratio(0, 0) == (0, None)
+
+
+def test_comparison_rows_overall_first_with_delta_and_ratio():
+    m = fake_metrics({"kalman": {"a": 2, "b": 0}, "trackssm": {"a": 5, "b": 1}, "other": {"a": 1, "b": 0}})
+    rows = compare.comparison_rows(m, ["kalman", "trackssm", "other"], "kalman", ["a", "b"])
+    assert [(r["sequence"], r["tracker"]) for r in rows] == [
+        ("OVERALL", "kalman"), ("OVERALL", "trackssm"), ("OVERALL", "other"),
+        ("a", "kalman"), ("a", "trackssm"), ("a", "other"), ("b", "kalman"), ("b", "trackssm"), ("b", "other"),
+    ]  # fmt: skip
+    by = {(r["sequence"], r["tracker"]): r for r in rows}
+    assert (by["OVERALL", "trackssm"]["IDSW_delta"], by["OVERALL", "trackssm"]["IDSW_ratio"]) == (4, 3.0)
+    assert (by["OVERALL", "other"]["IDSW_delta"], by["OVERALL", "other"]["IDSW_ratio"]) == (-1, 0.5)
+    assert (by["OVERALL", "kalman"]["IDSW_delta"], by["OVERALL", "kalman"]["IDSW_ratio"]) == (0, 1.0)
+    assert (by["b", "trackssm"]["IDSW_delta"], by["b", "trackssm"]["IDSW_ratio"]) == (1, None)
+    assert list(rows[0]) == compare.TABLE_COLUMNS
+
+
+def test_correlation_values_and_degenerate_cases():
+    c = compare.correlation([1, 2, 3, 4], [2, 4, 6, 9])
+    assert set(c) == {"n", "pearson", "spearman", "reason"}
+    assert c["n"] == 4 and c["reason"] is None
+    assert c["pearson"]["r"] == pytest.approx(np.corrcoef([1, 2, 3, 4], [2, 4, 6, 9])[0, 1])
+    assert c["spearman"]["r"] == pytest.approx(1.0) and 0 <= c["pearson"]["p"] < 0.05
+    for x, y, reason in (
+        ([1, 2], [3, 4], "fewer than 3"),
+        ([], [], "fewer than 3"),
+        ([1, 1, 1], [1, 2, 3], "explanatory variable is constant"),
+        ([1, 2, 3], [5, 5, 5], "IDSW delta is constant"),
+    ):
+        c = compare.correlation(x, y)
+        assert c["pearson"] == {"r": None, "p": None} and c["spearman"] == {"r": None, "p": None}
+        assert reason in c["reason"]
+        json.dumps(c, allow_nan=False)
+
+
+def explanatory(names, gaps, objects):
+    return {
+        s: {
+            "gaps": {"gap_frames": g, "gap_frames_per_track": g / 2, "gap_runs": g, "per_track": {}},
+            "crowding": {"mean_objects_per_frame": o, "max_objects_per_frame": int(o) + 1, "mean_pairwise_iou": 0.1},
+        }
+        for s, g, o in zip(names, gaps, objects)
+    }
+
+
+def test_analysis_markdown_and_worst_sequence():
+    names = ["a", "b", "c", "d"]
+    m = fake_metrics({"kalman": dict(zip(names, [1, 2, 3, 0])), "trackssm": dict(zip(names, [2, 6, 3, 9]))})
+    result = compare.analysis(m, ["kalman", "trackssm"], "kalman", names, explanatory(names, [1, 4, 0, 9], [3, 5, 2, 8]))
+    assert result["compared"] == ["trackssm"]
+    assert [result["sequences"][s]["idsw_delta"]["trackssm"] for s in names] == [1, 4, 0, 9]
+    corr = result["correlations"]["trackssm"]
+    assert set(corr) == set(compare.VARIABLES)
+    assert corr["gap_frames"]["pearson"]["r"] == pytest.approx(1.0)
+    assert corr["mean_pairwise_iou"]["reason"] == "explanatory variable is constant over the sequences"
+    assert compare.worst_sequence(result, names) == ("d", "trackssm")
+    rows = compare.comparison_rows(m, ["kalman", "trackssm"], "kalman", names)
+    md = compare.markdown(rows, result, names, iou_threshold=0.5, min_visibility=2)
+    assert "**Verdict (trackssm):** 20 vs 6: **14 more** identity switches than kalman (ratio 3.33)" in md
+    assert "visibility level 2 ignored" in md and "| d " in md and "motmetrics issue #132" in md
+    assert md.count("\n## ") == 3
+
+
+def test_worst_sequence_ties_and_baseline_only():
+    names = ["a", "b"]
+    m = fake_metrics({"kalman": {"a": 1, "b": 3}, "trackssm": {"a": 3, "b": 1}})
+    result = compare.analysis(m, ["kalman", "trackssm"], "kalman", names, explanatory(names, [1, 2], [1, 2]))
+    assert compare.worst_sequence(result, names) == ("a", "trackssm")  # |+2| == |-2|: seqmap order
+    only = compare.analysis(m, ["kalman"], "kalman", names, explanatory(names, [1, 2], [1, 2]))
+    assert only["correlations"] == {} and compare.worst_sequence(only, names) == ("b", None)
+
+
+def test_load_metrics_errors(tmp_path):
+    path = tmp_path / "k.json"
+    with pytest.raises(InputError, match="missing metrics file"):
+        compare.load_metrics(path, "kalman", ["a"])
+    path.write_text(json.dumps(fake_metrics({"kalman": {"a": 1}})["kalman"]))
+    with pytest.raises(InputError, match="expected 'trackssm'"):
+        compare.load_metrics(path, "trackssm", ["a"])
+    with pytest.raises(InputError, match="no metrics for sequence"):
+        compare.load_metrics(path, "kalman", ["a", "zz"])
+    path.write_text("{")
+    with pytest.raises(InputError, match="cannot read metrics JSON"):
+        compare.load_metrics(path, "kalman", ["a"])
+
+
+def test_plots_are_pngs_even_for_degenerate_input(tmp_path):
+    plots.idsw_per_sequence(tmp_path / "bars.png", ["s"], {"kalman": {"s": 0}, "trackssm": {"s": 0}}, "kalman")
+    plots.delta_scatter(tmp_path / "sc.png", [1.0], {"trackssm": [0]}, {"trackssm": None}, xlabel="x", title="t", baseline="kalman")
+    plots.switch_timeline(tmp_path / "tl.png", "s", [0, 0, 0], {"kalman": [], "trackssm": []})
+    for name in ("bars.png", "sc.png", "tl.png"):
+        data = (tmp_path / name).read_bytes()
+        assert data.startswith(PNG) and len(data) > 1000
+
+
+# ---------------------------------------------------------------- entry point
+
+
+@pytest.fixture(scope="module")
+def two_trackers(tmp_path_factory):
+    """Four random sequences; 'trackssm' = 'kalman' plus extra identity switches; detections
+    are the GT boxes with some dropped."""
+    root = tmp_path_factory.mktemp("cmp")
+    rng = np.random.default_rng(3)
+    seqs = {}
+    for i in range(4):
+        case = random_sequence(rng, length=30, objects=6 + 3 * i, swap=0.005)
+        worse = [list(r) for r in case["trk"]]
+        for r in worse:
+            if rng.random() < 0.02 * (i + 1):
+                r[1] += 7000  # a fresh id from here on for this box: extra switches
+        seen, kept = set(), []
+        for r in worse:
+            if (r[0], r[1]) not in seen:
+                seen.add((r[0], r[1]))
+                kept.append(r)
+        dets = [det_row(r[0], r[2], r[3], r[4], r[5]) for r in case["gt"] if rng.random() > 0.2]
+        seqs[f"scene-{i}"] = {"length": 30, "gt": case["gt"], "kalman": case["trk"], "trackssm": kept, "dets": dets}
+    paths = write_dataset(root, seqs, trackers=("kalman", "trackssm"))
+    paths.metrics = {}
+    for t in ("kalman", "trackssm"):
+        paths.metrics[t] = root / "metrics" / f"{t}.json"
+        evaluate_tracking.main(
+            ["--params", "{}", "--tracker", t, "--results", str(paths.results[t]), "--mot-dir", str(paths.mot_dir),
+             "--seqmap", str(paths.seqmap), "--out-csv", str(root / "metrics" / f"{t}.csv"), "--out-json", str(paths.metrics[t])]
+        )  # fmt: skip
+    return paths
+
+
+def run_compare(paths, out, trackers=("kalman", "trackssm"), baseline="kalman", metrics=None):
+    metrics = metrics or [str(paths.metrics[t]) for t in trackers]
+    compare_idsw.main(
+        ["--params", json.dumps({"cfg": {"baseline": baseline}, "evaluation": {"iou_threshold": 0.5}}),
+         "--trackers", *trackers, "--metrics", *metrics, "--results", *[str(paths.results[t]) for t in trackers],
+         "--dets-dir", str(paths.dets_dir), "--mot-dir", str(paths.mot_dir), "--seqmap", str(paths.seqmap),
+         "--out-csv", str(out / "compare.csv"), "--out-md", str(out / "compare.md"),
+         "--out-json", str(out / "analysis.json"), "--plots-dir", str(out / "plots")]
+    )  # fmt: skip
+
+
+def test_compare_idsw_entry_point(two_trackers, tmp_path):
+    run_compare(two_trackers, tmp_path)
+    rows = list(csv.DictReader((tmp_path / "compare.csv").open()))
+    assert [r["sequence"] for r in rows[:2]] == ["OVERALL", "OVERALL"]
+    assert len(rows) == 2 + 4 * 2
+    kal = json.loads(two_trackers.metrics["kalman"].read_text())["overall"]["IDSW"]
+    ssm = json.loads(two_trackers.metrics["trackssm"].read_text())["overall"]["IDSW"]
+    assert ssm > kal > 0
+    assert int(rows[1]["IDSW_delta"]) == ssm - kal and float(rows[1]["IDSW_ratio"]) == pytest.approx(ssm / kal, abs=1e-6)
+    md = (tmp_path / "compare.md").read_text()
+    assert f"{ssm} vs {kal}" in md and "## Per sequence" in md
+    analysis = json.loads((tmp_path / "analysis.json").read_text())
+    assert set(analysis["sequences"]) == {f"scene-{i}" for i in range(4)}
+    for s, q in analysis["sequences"].items():
+        assert q["idsw_delta"]["trackssm"] == q["idsw"]["trackssm"] - q["idsw"]["kalman"]
+        assert q["gaps"]["gap_frames"] > 0 and q["crowding"]["mean_objects_per_frame"] > 0
+    corr = analysis["correlations"]["trackssm"]["gap_frames"]
+    assert corr["n"] == 4 and (corr["pearson"]["r"] is None) == (corr["reason"] is not None)
+    worst = analysis["worst_sequence"]
+    assert worst["tracker"] == "trackssm"
+    assert len(worst["switch_frames"]["trackssm"]) == analysis["sequences"][worst["sequence"]]["idsw"]["trackssm"]
+    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == PLOTS
+    for name in PLOTS:
+        assert (tmp_path / "plots" / name).read_bytes().startswith(PNG)
+    # Same inputs -> byte-identical outputs, the figures included.
+    again = tmp_path / "again"
+    run_compare(two_trackers, again)
+    for name in ["compare.csv", "compare.md", "analysis.json"] + [f"plots/{p}" for p in PLOTS]:
+        assert (again / name).read_bytes() == (tmp_path / name).read_bytes(), name
+
+
+def test_compare_idsw_input_errors(two_trackers, tmp_path):
+    with pytest.raises(InputError, match="baseline 'ukf' is not one of the trackers"):
+        run_compare(two_trackers, tmp_path, baseline="ukf")
+    with pytest.raises(InputError, match="expected 2 paths"):
+        run_compare(two_trackers, tmp_path, metrics=[str(two_trackers.metrics["kalman"])])
+    with pytest.raises(InputError, match="expected 'kalman'"):
+        run_compare(two_trackers, tmp_path, metrics=[str(two_trackers.metrics[t]) for t in ("trackssm", "kalman")])
+    assert not (tmp_path / "plots").exists() and not (tmp_path / "compare.csv").exists()

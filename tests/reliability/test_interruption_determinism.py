@@ -1,0 +1,147 @@
+"""Kills mid-write, then resume; and determinism: two runs of the tiny DAG, same seeds.
+
+The reference run is uninterrupted; the other run (see ``conftest.py``) is SIGKILLed twice
+mid-write and resumed. Once complete, both must hold byte-identical outputs, which shows
+at once that the interrupted run recovered cleanly and that the pipeline is deterministic.
+
+What is bit-exact on CPU (2 runs, same machine, same seeds; checked here):
+
+- synth: every table JSON, JPEG and map PNG;
+- convert: COCO JSONs, MOT gt / seqinfo / image lists, seqmap, splits, trajectory parquet;
+- train (CPU, ``OMP_NUM_THREADS=1``): the weights (compared tensor by tensor; the
+  ``.pth`` files' bytes differ only because torch records the temp file's name inside
+  the zip archive), hence ``evaluate_detector``'s metrics and ``infer``'s detections;
+- train_trackssm: the weights (tensors) and the held-out metrics;
+- gt_detections, track (both motion models), evaluate_tracking, compare_idsw (CSV, Markdown,
+  analysis JSON, plots).
+
+Not compared (wall-clock content): logs, benchmarks, TensorBoard runs, ``train_log.txt``,
+the detector state folder, ``infer_timing.json``. GPU training is not bit-exact (cuDNN
+kernels and atomics are non-deterministic), so on a GPU machine only the stages before
+``train`` and those fed by GT-derived detections are expected to match.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from .harness import CONVERT_OUTPUTS, LEFTOVER, leftovers, tree_hashes
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+# wall-clock content, compared nowhere
+NOT_DETERMINISTIC = re.compile(
+    r"^results/(logs|benchmarks|detector/runs|trackssm/runs|detector/state)/"
+    r"|^results/detector/(train_log\.txt|infer_timing\.json)$"
+)
+TORCH_FILES = re.compile(r"\.(pth|pt)$")
+
+
+def compared(rel: str) -> bool:
+    """Outputs compared byte for byte (temp files of killed writers: see test_no_temp_files_left_behind)."""
+    return (rel.startswith(("data/", "results/")) and not NOT_DETERMINISTIC.search(rel)
+            and not TORCH_FILES.search(rel) and not any(LEFTOVER.match(part) for part in rel.split("/")))
+
+
+def outputs(workdir: Path) -> dict[str, str]:
+    hashes = tree_hashes(workdir, compared)
+    assert hashes, workdir
+    return hashes
+
+
+# ---- the interrupted run: what each kill left, and that the rerun recovered -------------
+def test_power_loss_in_convert_left_no_output(interrupted_steps):
+    s = interrupted_steps["power_loss_in_convert"]
+    assert s["rc"] == -9, s["stderr"][-2000:]
+    assert not any(s["exists"].values()), f"convert outputs after the kill: {s['exists']}"
+    # the kill came mid-write: the half-written files exist, under temp names only
+    assert any("train.parquet" in p for p in s["leftovers"]), s["leftovers"]
+
+
+def test_stale_lock_after_power_loss_needs_unlock(interrupted_steps):
+    """Snakemake does not break a lock left by a SIGKILLed Snakemake (README: Troubleshooting)."""
+    s = interrupted_steps["rerun_locked"]
+    assert s["rc"] != 0
+    assert "Directory cannot be locked" in s["stderr"]
+    assert "--unlock" in s["stderr"]
+    assert interrupted_steps["unlock"]["rc"] == 0
+
+
+def test_killed_tracking_job_left_no_output(interrupted_steps):
+    s = interrupted_steps["job_killed_in_tracking"]
+    assert s["rc"] == 1, s["stderr"][-2000:]
+    assert "Error in rule run_tracker" in s["stderr"]
+    assert not s["exists"]["results/tracking/kalman"]
+    assert any(p.startswith("results/tracking/.kalman.") for p in s["leftovers"]), s["leftovers"]
+
+
+def test_resumed_run_matches_the_clean_run(reference_run, interrupted_run):
+    ref, got = outputs(reference_run), outputs(interrupted_run)
+    assert sorted(ref) == sorted(got), {"only in reference": sorted(set(ref) - set(got)),
+                                        "only after interruption": sorted(set(got) - set(ref))}
+    differ = sorted(k for k in ref if ref[k] != got[k])
+    assert not differ, f"{len(differ)} of {len(ref)} files differ: {differ[:20]}"
+    for rel in CONVERT_OUTPUTS:  # (the outputs of the killed steps are among those compared)
+        assert any(k == rel or k.startswith(rel + "/") for k in ref), rel
+    assert any(k.startswith("results/tracking/kalman/") for k in ref)
+
+
+@pytest.mark.parametrize("run", ["reference", "interrupted"])
+def test_no_temp_files_left_behind(run, reference_run, interrupted_run):
+    workdir = reference_run if run == "reference" else interrupted_run
+    assert leftovers(workdir / "results", workdir / "data") == []
+
+
+def test_every_output_is_whole(interrupted_run):
+    """Each output parses with its real reader (a half-written file would not)."""
+    import pyarrow.parquet as pq
+    import torch
+
+    from nuscmot.common.mot import read_mot
+
+    res = interrupted_run / "results"
+    for path in res.rglob("*.json"):
+        json.loads(path.read_text())
+    for path in res.rglob("*.parquet"):
+        assert pq.read_table(path).num_rows > 0, path
+    kinds = {"mot": "gt", "detections": "det", "detections_gt": "det", "tracking": "result"}
+    for folder, kind in kinds.items():
+        files = [p for p in (res / folder).rglob("*.txt") if p.parent.name != "seqmaps" and p.name != "img1.txt"]
+        assert files, folder
+        for path in files:
+            read_mot(path, kind)
+    for path in [*res.rglob("*.pth"), *res.rglob("*.pt")]:
+        torch.load(path, map_location="cpu", weights_only=True)
+
+
+# ---- determinism of the trained weights (CPU) -----------------------------------------
+@pytest.mark.parametrize("rel", ["results/detector/weights/best_ckpt.pth", "results/detector/weights/latest_ckpt.pth",
+                                 "results/trackssm/model.pt"])
+def test_cpu_training_is_bit_exact(rel, reference_run, interrupted_run):
+    import torch
+
+    a = torch.load(reference_run / rel, map_location="cpu", weights_only=True)
+    b = torch.load(interrupted_run / rel, map_location="cpu", weights_only=True)
+    assert_same(a, b, rel)
+
+
+def assert_same(a, b, where: str) -> None:
+    import torch
+
+    assert type(a) is type(b), where
+    if isinstance(a, dict):
+        assert sorted(a, key=str) == sorted(b, key=str), where
+        for k in a:
+            assert_same(a[k], b[k], f"{where}[{k}]")
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            assert_same(x, y, f"{where}[{i}]")
+    elif isinstance(a, torch.Tensor):
+        assert a.dtype == b.dtype and a.shape == b.shape and torch.equal(a, b), where
+    else:
+        assert a == b, where

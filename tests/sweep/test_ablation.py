@@ -1,0 +1,114 @@
+"""Gap-ablation levels, their gt_detections params, degradation determinism, curves."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from nuscmot import gap_ablation_summary
+from nuscmot.common.config import from_dict
+from nuscmot.common.errors import InputError
+from nuscmot.sweep import ablation
+from nuscmot.sweep.plan import SweepPlan
+from nuscmot.tracking import gt_detections
+from nuscmot.tracking.simulate import Camera, simulate_scene
+
+BASE = {"seed": 3, "drop_rate": 0.9, "jitter": 0.9, "false_positives_per_frame": 9.0, "score_low": 0.3}
+
+
+def plan(**gap):
+    return SweepPlan({"gt_detections": BASE, "gap_ablation": gap, "tracking": {}})
+
+
+def test_levels_share_the_no_drop_level():
+    p = plan(drop_rates=[0.2, 0.0, 0.1], drop_modes=["independent", "burst"])
+    assert list(p.levels) == [
+        "none/drop_rate~0.0",
+        "independent/drop_rate~0.1", "independent/drop_rate~0.2",
+        "burst/drop_rate~0.1", "burst/drop_rate~0.2",
+    ]  # fmt: skip
+    assert all(re.fullmatch(p.level_regex, n) for n in p.levels)
+    assert not re.fullmatch(p.level_regex, "burst/drop_rate~0.3")
+
+
+def test_level_params_are_the_gt_detections_slice_with_the_level_values():
+    p = plan(drop_rates=[0.0, 0.3], drop_modes=["burst"], jitter=0.0, false_positives_per_frame=0.0)
+    params = json.loads(p.level_params("burst/drop_rate~0.3"))
+    assert params == {**BASE, "drop_rate": 0.3, "drop_mode": "burst", "jitter": 0.0, "false_positives_per_frame": 0.0}
+    # The tracking stage's own config class accepts every level's params.
+    for name in p.levels:
+        cfg = from_dict(gt_detections.DegradeConfig, json.loads(p.level_params(name)), where="gt_detections")
+        assert cfg.drop_rate == p.levels[name].drop_rate
+    # Adding a rate leaves the existing levels' params alone.
+    q = plan(drop_rates=[0.0, 0.3, 0.4], drop_modes=["burst"], jitter=0.0, false_positives_per_frame=0.0)
+    assert all(q.level_params(n) == p.level_params(n) for n in p.levels)
+
+
+@pytest.mark.parametrize(
+    "gap", [{"drop_rates": [1.0]}, {"drop_rates": [0.1, 0.1]}, {"drop_modes": ["sometimes"]}, {"jitter": -1}]
+)
+def test_bad_ablation_config(gap):
+    with pytest.raises(InputError):
+        plan(**gap)
+
+
+@pytest.mark.parametrize("mode", ["independent", "burst"])
+def test_degradation_is_deterministic_from_the_seed(mode):
+    gt = simulate_scene(np.random.default_rng(0), 30, 12, Camera(320, 180))
+    p = plan(drop_rates=[0.3], drop_modes=[mode])
+    cfg = gt_detections.DegradeConfig(**json.loads(p.level_params(f"{mode}/drop_rate~0.3")))
+
+    def run(seed):
+        return gt_detections.degrade(gt, cfg, gt_detections.sequence_rng(seed, "scene-0001"), img_size=(320, 180), n_frames=30)
+
+    a, b, c = run(3), run(3), run(4)
+    np.testing.assert_array_equal(a, b)
+    assert a.shape != c.shape or not np.array_equal(a, c)
+    assert 0 < len(a) < len(gt)
+
+
+def test_curve_rows_repeat_the_no_drop_level_under_every_mode():
+    cfg = ablation.GapAblationConfig(drop_rates=(0.0, 0.2), drop_modes=("independent", "burst"))
+    per_level = {
+        lv.name: {t: {"IDSW": i + 10 * k, "MOTA": 0.9, "IDF1": 0.8} for k, t in enumerate(["kalman", "trackssm"])}
+        for i, lv in enumerate(ablation.levels(cfg))
+    }
+    rows = ablation.curve_rows(per_level, cfg, ["kalman", "trackssm"])
+    assert [(r["tracker"], r["mode"], r["drop_rate"], r["IDSW"]) for r in rows] == [
+        ("kalman", "independent", 0.0, 0), ("kalman", "independent", 0.2, 1),
+        ("kalman", "burst", 0.0, 0), ("kalman", "burst", 0.2, 2),
+        ("trackssm", "independent", 0.0, 10), ("trackssm", "independent", 0.2, 11),
+        ("trackssm", "burst", 0.0, 10), ("trackssm", "burst", 0.2, 12),
+    ]  # fmt: skip
+    att = ablation.attribution(rows)
+    assert att[1] == {"tracker": "kalman", "mode": "burst", "lowest_drop_rate": 0.0, "IDSW_at_lowest": 0,
+                      "highest_drop_rate": 0.2, "IDSW_at_highest": 2, "IDSW_added_by_gaps": 2}  # fmt: skip
+
+
+def test_gap_ablation_summary_entry_point(tmp_path):
+    cfg = {"drop_rates": [0.0, 0.2], "drop_modes": ["independent", "burst"], "jitter": 0.0, "false_positives_per_frame": 0.0}
+    paths = []
+    for i, level in enumerate(plan(**cfg).levels):
+        for t in ("kalman", "trackssm"):
+            p = tmp_path / "gap_ablation" / level / "metrics" / f"{t}.json"
+            p.parent.mkdir(parents=True, exist_ok=True)
+            overall = {"IDSW": 2 * i, "IDSW_trackeval": i, "MOTA": 0.9 - 0.1 * i, "IDF1": 0.8, "HOTA": 0.7, "FP": 0, "FN": i, "Frag": 0}
+            p.write_text(json.dumps({"tracker": t, "sequences": {}, "overall": overall}))
+            paths.append(p)
+    out = tmp_path / "out"
+    argv = ["--params", json.dumps({"cfg": cfg, "gt_detections": {"seed": 0}, "trackers": ["kalman", "trackssm"]}),
+            "--metrics", *map(str, paths), "--out-csv", str(out / "curves.csv"), "--out-md", str(out / "curves.md"),
+            "--out-png", str(out / "curves.png")]  # fmt: skip
+    gap_ablation_summary.main(argv)
+    lines = (out / "curves.csv").read_text().splitlines()
+    assert lines[0].startswith("tracker,mode,drop_rate,level,IDSW,") and len(lines) == 1 + 2 * 2 * 2
+    assert lines[1].startswith("kalman,independent,0.000000,none/drop_rate~0.0,0,")
+    assert lines[4].startswith("kalman,burst,0.200000,burst/drop_rate~0.2,4,")
+    md = (out / "curves.md").read_text()
+    assert "**kalman**, burst: 0 IDSW at 0% drops, 4 at 20% (+4 from gaps)" in md
+    assert (out / "curves.png").read_bytes().startswith(b"\x89PNG")
+    with pytest.raises(InputError, match="no metrics for 2 level/tracker"):
+        gap_ablation_summary.main(argv[:3] + [a for a in argv[3:] if "burst" not in a])

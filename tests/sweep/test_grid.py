@@ -1,0 +1,100 @@
+"""Grid expansion: Paramspace cells, stable value formatting, per-cell params."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from nuscmot.common.errors import InputError
+from nuscmot.sweep import grid
+from nuscmot.sweep.plan import SweepPlan
+
+TYPES = {"match_thresh": float, "max_age": int, "track_high_thresh": float, "reanchor": bool}
+
+
+def test_cells_are_the_product_named_by_sorted_keys():
+    cells = grid.cells({"track_high_thresh": [0.5, 0.6], "max_age": [15, 30], "match_thresh": [0.8]}, TYPES)
+    assert [c.name for c in cells] == [
+        "match_thresh~0.8/max_age~15/track_high_thresh~0.5",
+        "match_thresh~0.8/max_age~15/track_high_thresh~0.6",
+        "match_thresh~0.8/max_age~30/track_high_thresh~0.5",
+        "match_thresh~0.8/max_age~30/track_high_thresh~0.6",
+    ]
+    assert cells[1].values == {"match_thresh": 0.8, "max_age": 15, "track_high_thresh": 0.6}
+    assert type(cells[0].values["max_age"]) is int and type(cells[0].values["match_thresh"]) is float
+
+
+def test_paramspace_instance_patterns_are_the_cell_names():
+    cells = grid.cells({"max_age": [30, 45], "match_thresh": [0.7, 0.8]}, TYPES)
+    space = grid.paramspace(cells, single_wildcard="cell")
+    assert list(space.instance_patterns) == [c.name for c in cells]
+    assert space.wildcard_pattern == "{cell}"
+    regex = re.compile(grid.wildcard_regex(space.columns))
+    assert all(regex.fullmatch(c.name) for c in cells)
+    assert not regex.fullmatch("match_thresh~0.7/max_age~30/extra")
+    assert not regex.fullmatch("match_thresh~0.7/x/max_age~30")
+
+
+@pytest.mark.parametrize(
+    "key,value,text",
+    [("match_thresh", 0.80, "0.8"), ("match_thresh", 1, "1.0"), ("match_thresh", 0.1 + 0.2, "0.30000000000000004"),
+     ("max_age", 30, "30"), ("max_age", 30.0, "30"), ("reanchor", False, "false")],
+)  # fmt: skip
+def test_values_are_formatted_by_declared_type(key, value, text):
+    assert grid.cells({key: [value]}, TYPES)[0].name == f"{key}~{text}"
+
+
+@given(st.lists(st.floats(0, 1, allow_nan=False), min_size=1, max_size=6, unique=True))
+def test_float_names_round_trip_and_never_collide(values):
+    cells = grid.cells({"match_thresh": values}, TYPES)
+    texts = [grid.parse_cell_name(c.name)["match_thresh"] for c in cells]
+    assert [float(t) for t in texts] == [float(v) for v in values]
+    assert len(set(texts)) == len(values)
+
+
+def test_adding_a_value_keeps_every_existing_cell_and_its_params():
+    base = {"tracking": {"association": {"match_thresh": 0.8, "max_age": 30, "min_hits": 2}, "motion": {"kalman": {"a": 1}}}}
+    old = SweepPlan({**base, "sweep": {"grid": {"match_thresh": [0.7, 0.8], "max_age": [15, 30]}}})
+    new = SweepPlan({**base, "sweep": {"grid": {"max_age": [15, 30, 45.0], "match_thresh": [0.8, 0.7, 1]}}})
+    added = set(new.cells) - set(old.cells)
+    assert set(old.cells) < set(new.cells) and len(added) == 3 * 3 - 2 * 2
+    for name in old.cells:
+        assert new.cell_params("kalman", name) == old.cell_params("kalman", name)
+    params = json.loads(old.cell_params("kalman", "match_thresh~0.7/max_age~15"))
+    assert params == {"cfg": {"match_thresh": 0.7, "max_age": 15, "min_hits": 2}, "motion": {"a": 1}}
+
+
+def test_cell_params_ignore_association_values_the_grid_overrides():
+    grid_cfg = {"sweep": {"grid": {"max_age": [15]}}}
+    a = SweepPlan({"tracking": {"association": {"max_age": 30, "min_hits": 2}}, **grid_cfg})
+    b = SweepPlan({"tracking": {"association": {"max_age": 99, "min_hits": 2}}, **grid_cfg})
+    c = SweepPlan({"tracking": {"association": {"max_age": 30, "min_hits": 3}}, **grid_cfg})
+    assert a.cell_params("kalman", "max_age~15") == b.cell_params("kalman", "max_age~15")
+    assert a.cell_params("kalman", "max_age~15") != c.cell_params("kalman", "max_age~15")
+
+
+def test_real_association_types_come_from_the_tracker():
+    types = grid.association_types()
+    assert types["match_thresh"] is float and types["max_age"] is int and types["per_class"] is bool
+    assert "motion" not in types
+
+
+@pytest.mark.parametrize(
+    "bad,problem",
+    [({"match_thresh": [0.8, 0.80]}, "duplicate value"), ({"max_age": [37.5]}, "not a valid int"),
+     ({"nonsense": [1]}, "unknown parameter"), ({"max_age": []}, "non-empty list"), ({}, "no parameters"),
+     ({"reanchor": [1]}, "not a valid bool")],
+)  # fmt: skip
+def test_bad_grids_are_one_line_input_errors(bad, problem):
+    with pytest.raises(InputError, match=problem) as err:
+        grid.cells(bad, TYPES)
+    assert "\n" not in str(err.value) and str(err.value).startswith("sweep.grid")
+
+
+def test_no_sweep_section_means_no_cells():
+    plan = SweepPlan({"tracking": {"association": {}}})
+    assert plan.cells == {} and plan.cell_names == [] and not re.fullmatch(plan.cell_regex, "max_age~1")

@@ -1,0 +1,155 @@
+"""Best-cell selection (crafted tables) and the sweep_summary entry point."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from nuscmot import sweep_summary
+from nuscmot.common.errors import InputError
+from nuscmot.sweep import plots
+from nuscmot.sweep.summary import Objective, best_cells
+
+
+def row(tracker, cell, idsw, mota, idf1=0.5, **extra):
+    return {"tracker": tracker, "cell": cell, "IDSW": idsw, "MOTA": mota, "IDF1": idf1, **extra}
+
+
+TABLE = [
+    row("kalman", "a", 5, 0.700),
+    row("kalman", "b", 3, 0.6955),  # within 0.5 points of the best MOTA (0.700)
+    row("kalman", "c", 1, 0.690),  # fewest switches but 1 point below: excluded by the guard
+    row("kalman", "d", 3, 0.698),  # ties with b on IDSW, higher MOTA: wins
+    row("trackssm", "a", 2, 0.5),
+    row("trackssm", "b", 2, 0.5),  # full tie: the earlier cell (a) wins
+    row("trackssm", "c", None, 0.9),  # no IDSW: never chosen (and not the guard's best)
+]
+
+
+def test_default_objective_lowest_idsw_within_half_a_mota_point():
+    best = best_cells(TABLE, Objective())
+    assert best["kalman"]["cell"] == "d" and best["kalman"]["candidates"] == 3 and best["kalman"]["cells"] == 4
+    assert best["kalman"]["guard_best"] == pytest.approx(0.700)
+    assert best["trackssm"]["cell"] == "a"
+
+
+def test_guard_tolerance_and_no_guard():
+    assert best_cells(TABLE, Objective(guard_points=1.0))["kalman"]["cell"] == "c"
+    assert best_cells(TABLE, Objective(guard_points=0.2))["kalman"]["cell"] == "d"
+    assert best_cells(TABLE, Objective(guard_points=0.0))["kalman"]["cell"] == "a"
+    assert best_cells(TABLE, Objective(guard_metric=None))["kalman"]["cell"] == "c"
+
+
+def test_maximise_another_metric():
+    rows = [row("k", "a", 1, 0.7, idf1=0.60), row("k", "b", 9, 0.7, idf1=0.65), row("k", "c", 0, 0.2, idf1=0.9)]
+    assert best_cells(rows, Objective(metric="IDF1", goal="max"))["k"]["cell"] == "b"
+    assert best_cells(rows, Objective(metric="IDF1", goal="max", guard_metric=None))["k"]["cell"] == "c"
+
+
+def test_a_tracker_without_usable_cells_is_an_input_error():
+    with pytest.raises(InputError, match="no cell of tracker 'k'"):
+        best_cells([row("k", "a", None, 0.5)], Objective())
+
+
+@pytest.mark.parametrize("kwargs", [{"goal": "lowest"}, {"guard_metric": "FP"}, {"guard_points": -1}])
+def test_bad_objective(kwargs):
+    with pytest.raises(InputError):
+        Objective(**kwargs)
+
+
+def test_heatmap_table_min_and_best():
+    rows = [
+        {"a": a, "b": b, "c": c, "IDSW": a * 10 + b + c}
+        for a in (1, 2) for b in (0.5, 0.6) for c in (3, 1)
+    ]  # fmt: skip
+    xs, ys, t = plots.heatmap_table(rows, "a", "b", "IDSW", "min")
+    assert xs == [1, 2] and ys == [0.5, 0.6]
+    np.testing.assert_allclose(t, [[11.5, 21.5], [11.6, 21.6]])
+    _, _, t = plots.heatmap_table(rows, "a", "b", "IDSW", "best", at={"a": 1, "b": 0.5, "c": 3})
+    np.testing.assert_allclose(t, [[13.5, 23.5], [13.6, 23.6]])
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def metrics_json(tracker, idsw, mota):
+    overall = {"IDSW": idsw, "IDSW_trackeval": idsw, "MOTA": mota, "IDF1": 0.5, "HOTA": 0.4, "FP": 1, "FN": 2, "Frag": 0}
+    return {"tracker": tracker, "sequences": {}, "overall": overall}
+
+
+GRID = {"match_thresh": [0.7, 0.8], "max_age": [30], "track_high_thresh": [0.5, 0.6]}
+
+
+def write_cells(root, trackers=("kalman", "trackssm")):
+    paths = []
+    for t in trackers:
+        for i, m in enumerate(GRID["match_thresh"]):
+            for j, h in enumerate(GRID["track_high_thresh"]):
+                p = root / t / f"match_thresh~{m}" / "max_age~30" / f"track_high_thresh~{h}" / "metrics.json"
+                p.parent.mkdir(parents=True)
+                p.write_text(json.dumps(metrics_json(t, 10 - 3 * i - j, 0.7 - 0.002 * (i + j))))
+                paths.append(p)
+    return paths
+
+
+def run(tmp_path, paths, grid=GRID, **cfg):
+    out = tmp_path / "out"
+    params = {"cfg": {"grid": grid, **cfg}, "trackers": ["kalman", "trackssm"]}
+    sweep_summary.main([
+        "--params", json.dumps(params), "--metrics", *map(str, paths), "--out-csv", str(out / "summary.csv"),
+        "--out-best", str(out / "best.json"), "--heatmaps-dir", str(out / "heatmaps"),
+    ])  # fmt: skip
+    return out
+
+
+def test_sweep_summary_end_to_end(tmp_path):
+    out = run(tmp_path, write_cells(tmp_path / "sweep"))
+    with open(out / "summary.csv") as fh:
+        table = list(csv.DictReader(fh))
+    assert list(table[0]) == ["tracker", "match_thresh", "max_age", "track_high_thresh", "IDSW", "IDSW_trackeval",
+                              "MOTA", "IDF1", "HOTA", "FP", "FN", "cell"]  # fmt: skip
+    assert len(table) == 8 and table[0]["match_thresh"] == "0.7" and table[0]["max_age"] == "30"
+    best = json.loads((out / "best.json").read_text())
+    # MOTA 0.700 - 0.002 * (i + j): cells with i + j <= 2 are within 0.5 points; fewest IDSW at i = j = 1.
+    assert best["trackers"]["kalman"]["cell"] == "match_thresh~0.8/max_age~30/track_high_thresh~0.6"
+    assert best["trackers"]["kalman"]["params"] == {"match_thresh": 0.8, "max_age": 30, "track_high_thresh": 0.6}
+    assert best["trackers"]["kalman"]["metrics"]["IDSW"] == 6
+    names = sorted(p.name for p in (out / "heatmaps").iterdir())
+    assert names == sorted(
+        f"idsw_{t}_{y}_vs_{x}.png" for t in ("kalman", "trackssm")
+        for y, x in [("match_thresh", "max_age"), ("match_thresh", "track_high_thresh"), ("max_age", "track_high_thresh")]
+    )  # fmt: skip
+    assert all((out / "heatmaps" / n).read_bytes().startswith(b"\x89PNG") for n in names)
+    first = {n: (out / "heatmaps" / n).read_bytes() for n in names}
+    out2 = run(tmp_path / "again", write_cells(tmp_path / "again" / "sweep"))
+    assert {n: (out2 / "heatmaps" / n).read_bytes() for n in names} == first  # byte-identical rerun
+    assert (out2 / "summary.csv").read_bytes() == (out / "summary.csv").read_bytes()
+
+
+def test_sweep_summary_single_key_grid(tmp_path):
+    paths = []
+    for t in ("kalman", "trackssm"):
+        for v in (15, 30):
+            p = tmp_path / t / f"max_age~{v}" / "metrics.json"
+            p.parent.mkdir(parents=True)
+            p.write_text(json.dumps(metrics_json(t, v, 0.5)))
+            paths.append(p)
+    out = run(tmp_path, paths, grid={"max_age": [15, 30]}, heatmap="best")
+    assert sorted(p.name for p in (out / "heatmaps").iterdir()) == ["idsw_kalman_max_age.png", "idsw_trackssm_max_age.png"]
+    assert json.loads((out / "best.json").read_text())["trackers"]["trackssm"]["params"] == {"max_age": 15}
+
+
+def test_a_missing_cell_is_an_input_error_and_writes_nothing(tmp_path):
+    paths = write_cells(tmp_path / "sweep")
+    with pytest.raises(InputError, match="no metrics for 1 cell"):
+        run(tmp_path, paths[:-1])
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_cell_outside_the_grid_is_an_input_error(tmp_path):
+    paths = write_cells(tmp_path / "sweep")
+    with pytest.raises(InputError, match="not in the configured grid"):
+        run(tmp_path, paths, grid={**GRID, "match_thresh": [0.7]})

@@ -1,0 +1,110 @@
+"""The real Snakemake targets `sweep_tracking` and `gap_ablation` on the tiny config.
+
+- a dry run (nothing built): a new grid value plans only its own cells, and every existing
+  cell's command line (its params) is unchanged;
+- one module-scoped run of `snakemake gap_ablation` with 0 % drops, no jitter and no false
+  positives: the IDSW both motion models make on clean GT boxes, reported and near zero;
+- on the same workdir, `snakemake sweep_tracking` on GT-derived detections (2 x 1 x 1 grid),
+  then a new grid value: only the new cells (and the summary) are stale.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import pytest
+from e2e.workflow import planned_jobs, snakemake, tiny_config, with_change, write_config
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+TRACKERS = ("kalman", "trackssm")
+# Switches allowed on clean GT boxes, as a share of GT boxes (tiny set: ~100 boxes).
+CLEAN_IDSW_SHARE = 0.02
+
+
+def cell_commands(workdir: Path, *targets: str) -> dict[str, str]:
+    """Output folder -> shell command of every sweep/gap tracking job a dry run plans."""
+    out = snakemake(workdir, "--dry-run", "--printshellcmds", *targets).stdout
+    cmds = {}
+    for line in out.splitlines():
+        m = re.search(r"python -m nuscmot\.track .*--out-dir '?([^' ]+)'?", line)
+        if m:
+            cmds[m.group(1)] = line.strip()
+    return cmds
+
+
+def test_a_new_grid_value_plans_only_its_own_cells(tmp_path):
+    cfg = tiny_config(tmp_path)
+    write_config(tmp_path, cfg)
+    before = cell_commands(tmp_path, "sweep_tracking")
+    n_cells = len(cfg["sweep"]["grid"]["match_thresh"])
+    assert len(before) == n_cells * len(TRACKERS)
+    assert all("/sweep/" in p and "/max_age~30/track_high_thresh~0.5/tracking" in p for p in before)
+
+    write_config(tmp_path, with_change(cfg, "sweep.grid.max_age", [30, 45]))
+    after = cell_commands(tmp_path, "sweep_tracking")
+    added = {p: c for p, c in after.items() if p not in before}
+    assert len(added) == n_cells * len(TRACKERS) and all("/max_age~45/" in p for p in added)
+    assert all('"max_age":45' in c for c in added.values())
+    assert {p: after[p] for p in before} == before  # existing cells: same params, same paths
+
+
+@pytest.fixture(scope="module")
+def clean_gap_ablation(tmp_path_factory):
+    """`snakemake gap_ablation` at 0 % drops, no jitter, no false positives."""
+    workdir = tmp_path_factory.mktemp("gap")
+    cfg = tiny_config(workdir)
+    cfg["gap_ablation"].update(drop_rates=[0.0], jitter=0.0, false_positives_per_frame=0.0)
+    write_config(workdir, cfg)
+    snakemake(workdir, "--cores", "2", "gap_ablation")
+    return workdir, cfg
+
+
+def test_clean_gt_gives_near_zero_idsw(clean_gap_ablation, record_property):
+    workdir, cfg = clean_gap_ablation
+    res = Path(cfg["results"]) / "gap_ablation"
+    with open(res / "curves.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["tracker"], r["mode"], r["drop_rate"]) for r in rows] == [
+        (t, m, "0.000000") for t in TRACKERS for m in cfg["gap_ablation"]["drop_modes"]
+    ]
+    by_tracker = {r["tracker"]: r for r in rows}  # every mode shares the one 0 % level
+    idsw = {t: int(r["IDSW"]) for t, r in by_tracker.items()}
+    objects = {t: int(r["num_objects"]) for t, r in by_tracker.items()}
+    summary = ", ".join(
+        f"{t}: IDSW {idsw[t]} (TrackEval {r['IDSW_trackeval']}) of {objects[t]} GT boxes" for t, r in by_tracker.items()
+    )
+    record_property("clean_gt_idsw", summary)
+    print(f"\nclean GT-derived detections: {summary}")
+    for t in TRACKERS:
+        assert objects[t] > 0, f"the tiny test sequences have no GT boxes: {summary}"
+        assert idsw[t] <= CLEAN_IDSW_SHARE * objects[t], f"too many switches on clean GT: {summary}"
+    assert "## Attribution" in (res / "curves.md").read_text()
+    assert (res / "curves.png").read_bytes().startswith(b"\x89PNG")
+    level = res / "none" / "drop_rate~0.0"
+    assert sorted(p.name for p in (level / "metrics").glob("*.json")) == [f"{t}.json" for t in TRACKERS]
+    for rule in ("gap_ablation", "train_trackssm"):
+        assert (Path(cfg["results"]) / "benchmarks" / f"{rule}.tsv").is_file()
+
+
+def test_sweep_runs_and_a_new_value_reruns_only_new_cells(clean_gap_ablation):
+    workdir, cfg = clean_gap_ablation
+    cfg = with_change(cfg, "tracking.detections", "gt")
+    write_config(workdir, cfg)
+    snakemake(workdir, "--cores", "2", "sweep_tracking")
+    res = Path(cfg["results"]) / "sweep"
+    with open(res / "summary.csv") as fh:
+        table = list(csv.DictReader(fh))
+    assert len(table) == 2 * len(TRACKERS) and {r["match_thresh"] for r in table} == {"0.7", "0.8"}
+    best = json.loads((res / "best.json").read_text())
+    assert set(best["trackers"]) == set(TRACKERS)
+    assert len(list((res / "heatmaps").glob("idsw_*.png"))) == 3 * len(TRACKERS)
+    assert planned_jobs(workdir, "sweep_tracking") == {}
+
+    write_config(workdir, with_change(cfg, "sweep.grid.match_thresh", [0.7, 0.8, 0.9]))
+    assert dict(planned_jobs(workdir, "sweep_tracking")) == {
+        "sweep_track": len(TRACKERS), "sweep_evaluate": len(TRACKERS), "sweep_tracking": 1,
+    }  # fmt: skip

@@ -1,0 +1,157 @@
+"""Entry points on the tiny converted dataset: gt_detections -> train_trackssm -> track."""
+
+from __future__ import annotations
+
+import json
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+from nuscmot import gt_detections, track, train_trackssm
+from nuscmot.common import cli
+from nuscmot.common.errors import InputError
+from nuscmot.common.mot import SeqInfo, read_mot, read_seqmap, write_mot, write_seqinfo, write_seqmap
+from nuscmot.tracking.simulate import simulate_scene
+
+
+@pytest.fixture(scope="module")
+def dets_dir(tiny_converted, tiny_config, tmp_path_factory):
+    out = tmp_path_factory.mktemp("gtdets") / "detections_gt"
+    gt_detections.main([
+        "--params", json.dumps(tiny_config["gt_detections"]),
+        "--mot-dir", str(tiny_converted.mot_dir), "--seqmap", str(tiny_converted.seqmap), "--out-dir", str(out),
+    ])
+    return out
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_converted, tiny_config, tmp_path_factory):
+    root = tmp_path_factory.mktemp("trackssm")
+    paths = {"model": root / "model.pt", "heldout": root / "heldout.json", "runs": root / "runs"}
+    train_trackssm.main([
+        "--params", json.dumps(tiny_config["trackssm"]),
+        "--train", str(tiny_converted.traj_train), "--val", str(tiny_converted.traj_val),
+        "--runs-dir", str(paths["runs"]), "--model", str(paths["model"]), "--heldout", str(paths["heldout"]),
+    ])
+    return paths
+
+
+def track_args(cfg, tracker, dets, conv, out, model=None):
+    params = {"cfg": cfg["tracking"]["association"], "motion": cfg["tracking"]["motion"][tracker]}
+    argv = ["--params", json.dumps(params), "--tracker", tracker, "--dets-dir", str(dets),
+            "--mot-dir", str(conv.mot_dir), "--seqmap", str(conv.seqmap), "--out-dir", str(out)]
+    return argv + (["--model", str(model)] if model else [])
+
+
+def test_gt_detections_files_and_determinism(dets_dir, tiny_converted, tiny_config, tmp_path):
+    names = read_seqmap(tiny_converted.seqmap)
+    assert sorted(p.stem for p in dets_dir.glob("*.txt")) == sorted(names)
+    n_gt = sum(len(read_mot(tiny_converted.mot_dir / n / "gt" / "gt.txt", "gt")) for n in names)
+    n_det = sum(len(read_mot(dets_dir / f"{n}.txt", "det")) for n in names)
+    assert n_det > 0 or n_gt == 0
+    again = tmp_path / "again"
+    gt_detections.main(["--params", json.dumps(tiny_config["gt_detections"]), "--mot-dir", str(tiny_converted.mot_dir),
+                        "--seqmap", str(tiny_converted.seqmap), "--out-dir", str(again)])
+    for n in names:
+        assert (again / f"{n}.txt").read_bytes() == (dets_dir / f"{n}.txt").read_bytes()
+
+
+def test_kalman_tracking_outputs_and_is_deterministic(dets_dir, tiny_converted, tiny_config, tmp_path):
+    names = read_seqmap(tiny_converted.seqmap)
+    for run in ("a", "b"):
+        track.main(track_args(tiny_config, "kalman", dets_dir, tiny_converted, tmp_path / run))
+    total = n_gt = 0
+    for n in names:
+        a = (tmp_path / "a" / f"{n}.txt").read_bytes()
+        assert a == (tmp_path / "b" / f"{n}.txt").read_bytes()
+        rows = read_mot(tmp_path / "a" / f"{n}.txt", "result")
+        assert (rows[:, 1] >= 1).all()
+        total += len(rows)
+        n_gt += len(read_mot(tiny_converted.mot_dir / n / "gt" / "gt.txt", "gt"))
+    assert total > 0 or n_gt == 0
+
+
+@pytest.fixture(scope="module")
+def sim_mot(tmp_path_factory):
+    """A small MOT folder of simulated CAM_FRONT-like scenes (always populated)."""
+    root = tmp_path_factory.mktemp("sim")
+    conv = SimpleNamespace(mot_dir=root / "mot", seqmap=root / "seqmap.txt")
+    rng = np.random.default_rng(7)
+    names = [f"sim-{i}" for i in range(2)]
+    for name in names:
+        write_seqinfo(conv.mot_dir / name / "seqinfo.ini", SeqInfo(name=name, length=25, width=800, height=450))
+        write_mot(conv.mot_dir / name / "gt" / "gt.txt", simulate_scene(rng, 25, 12, respawn=True), "gt")
+    write_seqmap(conv.seqmap, names)
+    return conv
+
+
+def test_entry_points_track_simulated_scenes(sim_mot, tiny_config, tmp_path):
+    dets = tmp_path / "dets"
+    gt_detections.main(["--params", json.dumps(tiny_config["gt_detections"]), "--mot-dir", str(sim_mot.mot_dir),
+                        "--seqmap", str(sim_mot.seqmap), "--out-dir", str(dets)])
+    track.main(track_args(tiny_config, "kalman", dets, sim_mot, tmp_path / "a"))
+    track.main(track_args(tiny_config, "kalman", dets, sim_mot, tmp_path / "b"))
+    for name in read_seqmap(sim_mot.seqmap):
+        rows = read_mot(tmp_path / "a" / f"{name}.txt", "result")
+        gt = read_mot(sim_mot.mot_dir / name / "gt" / "gt.txt", "gt")
+        assert 0.15 * len(gt) < len(rows) <= len(gt) + 25  # 20% dropped, low scores, fast motion at 2 Hz
+        assert (tmp_path / "a" / f"{name}.txt").read_bytes() == (tmp_path / "b" / f"{name}.txt").read_bytes()
+
+
+def test_trackssm_training_outputs(trained):
+    report = json.loads(trained["heldout"].read_text())
+    assert report["training"]["epochs_run"] >= 1
+    for name in ("trackssm", "kalman", "constant_position"):
+        assert set(report["heldout"]["overall"][name]) == {"iou_1step", "iou_3step"}
+    assert set(report["heldout"]["by_history"]) == {"continuous", "after_gap"}
+    assert any(trained["runs"].iterdir())  # TensorBoard events
+
+
+def test_trackssm_tracking_is_deterministic(trained, dets_dir, tiny_converted, tiny_config, tmp_path):
+    names = read_seqmap(tiny_converted.seqmap)
+    for run in ("a", "b"):
+        track.main(track_args(tiny_config, "trackssm", dets_dir, tiny_converted, tmp_path / run, trained["model"]))
+    for n in names:
+        assert (tmp_path / "a" / f"{n}.txt").read_bytes() == (tmp_path / "b" / f"{n}.txt").read_bytes()
+
+
+def test_sequence_without_detections_gives_an_empty_file(tiny_converted, tiny_config, tmp_path):
+    dets = tmp_path / "dets"
+    dets.mkdir()
+    names = read_seqmap(tiny_converted.seqmap)
+    (dets / f"{names[0]}.txt").write_text("")
+    track.main(track_args(tiny_config, "kalman", dets, tiny_converted, tmp_path / "out"))
+    for n in names:  # the others have no det file at all
+        assert (tmp_path / "out" / f"{n}.txt").read_text() == ""
+
+
+def test_bad_checkpoint_is_an_input_error_naming_the_file(dets_dir, tiny_converted, tiny_config, tmp_path):
+    bad = tmp_path / "not_a_model.pt"
+    bad.write_bytes(b"\x00garbage")
+    argv = track_args(tiny_config, "trackssm", dets_dir, tiny_converted, tmp_path / "out", bad)
+    with pytest.raises(InputError, match="not_a_model.pt"):
+        track.main(argv)
+    with pytest.raises(SystemExit) as exc:
+        cli.run(track.main, argv)
+    assert exc.value.code == 2
+    assert not (tmp_path / "out").exists()
+    other = tmp_path / "other_config.pt"
+    payload = {"format": "nuscmot-trackssm", "version": 1, "model": {"d_model": 24}, "state_dict": {"w": torch.zeros(1)}}
+    torch.save(payload, other)
+    with pytest.raises(InputError, match="other_config.pt"):
+        track.main(track_args(tiny_config, "trackssm", dets_dir, tiny_converted, tmp_path / "out", other))
+    with pytest.raises(InputError, match="--model"):
+        track.main(track_args(tiny_config, "trackssm", dets_dir, tiny_converted, tmp_path / "out"))
+
+
+def test_bad_params_are_input_errors(dets_dir, tiny_converted, tiny_config, tmp_path):
+    cfg = json.loads(json.dumps(tiny_config))
+    cfg["tracking"]["association"]["match_tresh"] = 0.5
+    with pytest.raises(InputError, match="match_tresh"):
+        track.main(track_args(cfg, "kalman", dets_dir, tiny_converted, tmp_path / "out"))
+    with pytest.raises(InputError, match="drop_mode"):
+        gt_detections.main(["--params", json.dumps({"drop_mode": "x"}), "--mot-dir", str(tiny_converted.mot_dir),
+                            "--seqmap", str(tiny_converted.seqmap), "--out-dir", str(tmp_path / "d")])

@@ -1,0 +1,250 @@
+# Sweeps and ablations over the tracking stage. Every job is one of the ordinary tracking
+# or evaluation entry points with a cell's own params, so a cell reruns only when its own
+# values (or the base slices) change:
+#   snakemake sweep_tracking  association grid per motion model (Paramspace cells), summary,
+#                             best cell per tracker, IDSW heatmaps
+#   snakemake gap_ablation    GT-derived detections at controlled drop rates/modes, tracking
+#                             and evaluation per level, curves vs drop rate
+
+import sys
+
+from snakemake.exceptions import WorkflowError
+
+if str(SRC.parent) not in sys.path:  # nuscmot itself, also when it is not installed
+    sys.path.append(str(SRC.parent))
+
+from nuscmot.common.errors import InputError
+from nuscmot.sweep.plan import SweepPlan
+
+SWEEP_OUT = SimpleNamespace(
+    cell_tracking=f"{R}/sweep/{{tracker}}/{{cell}}/tracking",
+    cell_csv=f"{R}/sweep/{{tracker}}/{{cell}}/metrics.csv",
+    cell_json=f"{R}/sweep/{{tracker}}/{{cell}}/metrics.json",
+    summary=f"{R}/sweep/summary.csv",
+    best=f"{R}/sweep/best.json",
+    heatmaps=f"{R}/sweep/heatmaps",
+)
+GAP_OUT = SimpleNamespace(
+    detections=f"{R}/gap_ablation/{{gap_level}}/detections",
+    tracking=f"{R}/gap_ablation/{{gap_level}}/tracking/{{tracker}}",
+    metrics_csv=f"{R}/gap_ablation/{{gap_level}}/metrics/{{tracker}}.csv",
+    metrics_json=f"{R}/gap_ablation/{{gap_level}}/metrics/{{tracker}}.json",
+    curves_csv=f"{R}/gap_ablation/curves.csv",
+    curves_md=f"{R}/gap_ablation/curves.md",
+    curves_png=f"{R}/gap_ablation/curves.png",
+)
+
+# Grid cells (Paramspace, one folder level per key~value) and ablation levels of this config.
+try:
+    SWEEP = SweepPlan(config)
+except InputError as exc:
+    raise WorkflowError(
+        f"{', '.join(map(str, workflow.config_settings.configfiles or ['config']))}: "
+        f"invalid config: {exc}"
+    ) from None
+
+
+# ------------------------------------------------------------------ association sweep
+
+
+rule sweep_track:
+    input:
+        unpack(tracker_inputs),
+        code=code("tracking", "track"),
+    output:
+        directory(SWEEP_OUT.cell_tracking),
+    log:
+        f"{OUT.logs}/sweep/{{tracker}}/{{cell}}/track.log",
+    benchmark:
+        f"{OUT.benchmarks}/sweep/{{tracker}}/{{cell}}/track.tsv"
+    wildcard_constraints:
+        tracker="[a-z0-9_]+",
+        cell=SWEEP.cell_regex,
+    conda:
+        "../../envs/tracking.yaml"
+    params:
+        cfg=lambda wildcards: SWEEP.cell_params(wildcards.tracker, wildcards.cell),
+        model=lambda wildcards, input: (
+            f"--model {input.model}" if "model" in input.keys() else ""
+        ),
+    shell:
+        "python -m nuscmot.track --params {params.cfg:q} --tracker {wildcards.tracker}"
+        " --dets-dir {input.dets:q} --mot-dir {input.mot_dir:q} --seqmap {input.seqmap:q}"
+        " {params.model} --out-dir {output:q} > {log:q} 2>&1"
+
+
+rule sweep_evaluate:
+    input:
+        results=SWEEP_OUT.cell_tracking,
+        mot_dir=OUT.mot_dir,
+        seqmap=OUT.seqmap,
+        code=code("evaluation", "evaluate_tracking"),
+    output:
+        csv=SWEEP_OUT.cell_csv,
+        json=SWEEP_OUT.cell_json,
+    log:
+        f"{OUT.logs}/sweep/{{tracker}}/{{cell}}/evaluate.log",
+    benchmark:
+        f"{OUT.benchmarks}/sweep/{{tracker}}/{{cell}}/evaluate.tsv"
+    wildcard_constraints:
+        tracker="[a-z0-9_]+",
+        cell=SWEEP.cell_regex,
+    conda:
+        "../../envs/evaluation.yaml"
+    params:
+        cfg=slice_json("evaluation"),
+    shell:
+        "python -m nuscmot.evaluate_tracking --params {params.cfg:q} --tracker {wildcards.tracker}"
+        " --results {input.results:q} --mot-dir {input.mot_dir:q} --seqmap {input.seqmap:q}"
+        " --out-csv {output.csv:q} --out-json {output.json:q} > {log:q} 2>&1"
+
+
+rule sweep_tracking:
+    input:
+        metrics=expand(SWEEP_OUT.cell_json, tracker=TRACKERS, cell=SWEEP.cell_names),
+        code=code("sweep", "sweep_summary"),
+    output:
+        csv=report(
+            SWEEP_OUT.summary, caption="../report/sweep_summary.rst", category="Sweep"
+        ),
+        best=SWEEP_OUT.best,
+        heatmaps=report(
+            directory(SWEEP_OUT.heatmaps),
+            patterns=["{name}.png"],
+            caption="../report/sweep_heatmaps.rst",
+            category="Sweep",
+        ),
+    log:
+        f"{OUT.logs}/sweep_tracking.log",
+    benchmark:
+        f"{OUT.benchmarks}/sweep_tracking.tsv"
+    conda:
+        "../../envs/evaluation.yaml"
+    params:
+        cfg=slice_json("sweep", trackers=TRACKERS),
+    shell:
+        "python -m nuscmot.sweep_summary --params {params.cfg:q} --metrics {input.metrics:q}"
+        " --out-csv {output.csv:q} --out-best {output.best:q}"
+        " --heatmaps-dir {output.heatmaps:q} > {log:q} 2>&1 && cat {output.best:q}"
+
+
+# ------------------------------------------------------------------ gap ablation
+
+
+rule gap_detections:
+    input:
+        mot_dir=OUT.mot_dir,
+        seqmap=OUT.seqmap,
+        code=code("tracking", "gt_detections"),
+    output:
+        directory(GAP_OUT.detections),
+    log:
+        f"{OUT.logs}/gap_ablation/{{gap_level}}/gt_detections.log",
+    benchmark:
+        f"{OUT.benchmarks}/gap_ablation/{{gap_level}}/gt_detections.tsv"
+    wildcard_constraints:
+        gap_level=SWEEP.level_regex,
+    conda:
+        "../../envs/tracking.yaml"
+    params:
+        cfg=lambda wildcards: SWEEP.level_params(wildcards.gap_level),
+    shell:
+        "python -m nuscmot.gt_detections --params {params.cfg:q} --mot-dir {input.mot_dir:q}"
+        " --seqmap {input.seqmap:q} --out-dir {output:q} > {log:q} 2>&1"
+
+
+rule gap_track:
+    input:
+        unpack(
+            lambda wildcards: (
+                {"model": OUT.trackssm_model}
+                if wildcards.tracker == "trackssm"
+                else {}
+            )
+        ),
+        dets=GAP_OUT.detections,
+        mot_dir=OUT.mot_dir,
+        seqmap=OUT.seqmap,
+        code=code("tracking", "track"),
+    output:
+        directory(GAP_OUT.tracking),
+    log:
+        f"{OUT.logs}/gap_ablation/{{gap_level}}/track_{{tracker}}.log",
+    benchmark:
+        f"{OUT.benchmarks}/gap_ablation/{{gap_level}}/track_{{tracker}}.tsv"
+    wildcard_constraints:
+        gap_level=SWEEP.level_regex,
+        tracker="[a-z0-9_]+",
+    conda:
+        "../../envs/tracking.yaml"
+    params:
+        cfg=tracker_params,
+        model=lambda wildcards, input: (
+            f"--model {input.model}" if "model" in input.keys() else ""
+        ),
+    shell:
+        "python -m nuscmot.track --params {params.cfg:q} --tracker {wildcards.tracker}"
+        " --dets-dir {input.dets:q} --mot-dir {input.mot_dir:q} --seqmap {input.seqmap:q}"
+        " {params.model} --out-dir {output:q} > {log:q} 2>&1"
+
+
+rule gap_evaluate:
+    input:
+        results=GAP_OUT.tracking,
+        mot_dir=OUT.mot_dir,
+        seqmap=OUT.seqmap,
+        code=code("evaluation", "evaluate_tracking"),
+    output:
+        csv=GAP_OUT.metrics_csv,
+        json=GAP_OUT.metrics_json,
+    log:
+        f"{OUT.logs}/gap_ablation/{{gap_level}}/evaluate_{{tracker}}.log",
+    benchmark:
+        f"{OUT.benchmarks}/gap_ablation/{{gap_level}}/evaluate_{{tracker}}.tsv"
+    wildcard_constraints:
+        gap_level=SWEEP.level_regex,
+        tracker="[a-z0-9_]+",
+    conda:
+        "../../envs/evaluation.yaml"
+    params:
+        cfg=slice_json("evaluation"),
+    shell:
+        "python -m nuscmot.evaluate_tracking --params {params.cfg:q} --tracker {wildcards.tracker}"
+        " --results {input.results:q} --mot-dir {input.mot_dir:q} --seqmap {input.seqmap:q}"
+        " --out-csv {output.csv:q} --out-json {output.json:q} > {log:q} 2>&1"
+
+
+rule gap_ablation:
+    input:
+        metrics=expand(
+            GAP_OUT.metrics_json, gap_level=list(SWEEP.levels), tracker=TRACKERS
+        ),
+        code=code("sweep", "gap_ablation_summary"),
+    output:
+        csv=report(
+            GAP_OUT.curves_csv,
+            caption="../report/sweep_gap_ablation.rst",
+            category="Gap ablation",
+        ),
+        md=GAP_OUT.curves_md,
+        png=report(
+            GAP_OUT.curves_png,
+            caption="../report/sweep_gap_ablation.rst",
+            category="Gap ablation",
+        ),
+    log:
+        f"{OUT.logs}/gap_ablation.log",
+    benchmark:
+        f"{OUT.benchmarks}/gap_ablation.tsv"
+    conda:
+        "../../envs/evaluation.yaml"
+    params:
+        cfg=slice_json(
+            "gap_ablation",
+            gt_detections={"seed": config.get("gt_detections", {}).get("seed", 0)},
+            trackers=TRACKERS,
+        ),
+    shell:
+        "python -m nuscmot.gap_ablation_summary --params {params.cfg:q}"
+        " --metrics {input.metrics:q} --out-csv {output.csv:q} --out-md {output.md:q}"
+        " --out-png {output.png:q} > {log:q} 2>&1 && cat {output.md:q}"
