@@ -78,6 +78,4 @@ def test_profile_dry_run_plans_the_whole_dag(tmp_path, profile):
 
     write_config(tmp_path, tiny_config(tmp_path))
     args = ("--workflow-profile", str(ROOT / "profiles" / profile), "all")
-    if profile == "kubernetes":  # the executor insists on a shared storage provider
-        args = ("--default-storage-provider", "fs", *args)
     assert dict(planned_jobs(tmp_path, *args)) == FULL_DAG

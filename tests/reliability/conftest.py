@@ -1,13 +1,12 @@
 """Two full runs of the tiny DAG, built once per test session and shared by the reliability
 tests (also across pytest-xdist workers, see :func:`.harness.shared_once`):
 
-- ``reference_run``: ``snakemake all gt_detections`` from scratch, uninterrupted;
+- ``reference_run``: ``snakemake all infer`` from scratch, uninterrupted;
 - ``interrupted_run``: the same in another folder, but first SIGKILLed twice mid-write
   (a power loss while ``convert`` writes, then the tracking job alone), unlocked, and
   resumed; every step is recorded in ``steps.json`` for the tests to check.
 
-Both use the tiny config with workdir-relative paths, so a copy of a workdir (with its
-``.snakemake`` metadata) is an up-to-date clone.
+Both use :func:`.harness.reliability_config` (the tiny config, workdir-relative paths).
 """
 
 from __future__ import annotations
@@ -18,9 +17,9 @@ from pathlib import Path
 import pytest
 from e2e.workflow import write_config
 
-from .harness import CONVERT_OUTPUTS, fault_env, leftovers, relative_tiny_config, run_snakemake
+from .harness import CONVERT_OUTPUTS, fault_env, leftovers, reliability_config, run_snakemake
 
-TARGETS = ("all", "gt_detections")
+TARGETS = ("all", "infer")  # (`all` tracks GT-derived detections; infer runs the detector too)
 
 
 def _check(proc, what: str) -> None:
@@ -29,12 +28,12 @@ def _check(proc, what: str) -> None:
 
 
 def build_reference(workdir: Path) -> None:
-    write_config(workdir, relative_tiny_config())
+    write_config(workdir, reliability_config())
     _check(run_snakemake(workdir, *TARGETS), "snakemake " + " ".join(TARGETS))
 
 
 def build_interrupted(workdir: Path) -> None:
-    write_config(workdir, relative_tiny_config())
+    write_config(workdir, reliability_config())
     steps = {}
 
     def step(name: str, *args: str, env=None, watch=()):

@@ -29,10 +29,16 @@ CONVERT_OUTPUTS = ("results/coco/train.json", "results/coco/val.json", "results/
 
 
 # ---- configs / environments -------------------------------------------------------------
-def relative_tiny_config() -> dict:
-    """The tiny config as is: `results` and the dataroot relative to the workdir, so a copied
-    workdir (with its .snakemake metadata) is an up-to-date clone."""
-    return yaml.safe_load(TINY.read_text())
+def reliability_config() -> dict:
+    """The tiny config, paths relative to the workdir (a copied workdir, .snakemake metadata
+    included, is an up-to-date clone), with enough objects that the test sequences have
+    ground truth (the tiny config's seed gives CAM_FRONT test frames without any), and
+    tracking on GT-derived detections (the tiny detector detects nothing), so the tracking
+    and evaluation outputs compared between runs are not empty."""
+    cfg = yaml.safe_load(TINY.read_text())
+    cfg["synth"].update(min_objects=10, max_objects=16)
+    cfg["tracking"]["detections"] = "gt"
+    return cfg
 
 
 def subprocess_env(extra: dict[str, str] | None = None) -> dict[str, str]:

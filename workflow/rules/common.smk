@@ -61,7 +61,7 @@ def slice_json(*keys, **extra):
 
 
 def code(*packages):
-    """Source files a rule runs, as inputs: a code change reruns the rule."""
+    """Source files a job runs, listed as inputs so that a code change reruns it."""
     files = sorted(str(p) for p in (SRC / "common").glob("*.py"))
     files.append(str(SRC / "__init__.py"))
     for pkg in packages:
@@ -70,7 +70,7 @@ def code(*packages):
             files += sorted(str(p) for p in path.rglob("*.py"))
         else:
             files.append(str(path.with_suffix(".py")))
-    return files
+    return [local(f) for f in files]  # never through a storage provider
 
 
 def detections_dir():
@@ -78,3 +78,18 @@ def detections_dir():
     if config["tracking"].get("detections", "detector") == "gt":
         return OUT.gt_detections_dir
     return OUT.detections_dir
+
+
+def tracker_inputs(wildcards):
+    inputs = {"dets": detections_dir(), "mot_dir": OUT.mot_dir, "seqmap": OUT.seqmap}
+    if wildcards.tracker == "trackssm":
+        inputs["model"] = OUT.trackssm_model
+    return inputs
+
+
+def tracker_params(wildcards):
+    return slice_json(
+        "tracking",
+        "association",
+        motion=config["tracking"].get("motion", {}).get(wildcards.tracker, {}),
+    )

@@ -45,21 +45,6 @@ rule train_trackssm:
         " --heldout {output.heldout:q} > {log:q} 2>&1"
 
 
-def tracker_inputs(wildcards):
-    inputs = {"dets": detections_dir(), "mot_dir": OUT.mot_dir, "seqmap": OUT.seqmap}
-    if wildcards.tracker == "trackssm":
-        inputs["model"] = OUT.trackssm_model
-    return inputs
-
-
-def tracker_params(wildcards):
-    return slice_json(
-        "tracking",
-        "association",
-        motion=config["tracking"].get("motion", {}).get(wildcards.tracker, {}),
-    )
-
-
 rule run_tracker:
     input:
         unpack(tracker_inputs),

@@ -32,5 +32,14 @@ class InputError(NuscmotError):
         super().__init__(f"{where}: {self.problem}")
 
 
+class OutputError(NuscmotError):
+    """An output cannot be written (disk full, quota, read-only): ``<file>: <problem>``."""
+
+    def __init__(self, path: str | Path, problem: str):
+        self.path = str(path)
+        self.problem = " ".join(str(problem).split())
+        super().__init__(f"{self.path}: {self.problem}")
+
+
 class TrainingError(NuscmotError):
     """Training cannot go on (e.g. a non-finite loss); the last good checkpoint is kept."""

@@ -17,6 +17,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
+from nuscmot.common.errors import OutputError
+
 
 def remove_leftovers(path: Path) -> None:
     """Remove what a killed writer of ``path`` left: ``.<name>.*.tmp`` and ``.<name>.old.<pid>``."""
@@ -24,6 +26,12 @@ def remove_leftovers(path: Path) -> None:
         rest = stale.name[len(path.name) + 2 :]
         if stale.name.endswith(".tmp") or rest.startswith("old."):
             shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
+
+
+def _raise_if_unwritable(exc: OSError, tmp: Path, path: Path) -> None:
+    """A failed write of ``tmp`` (disk full, ...) -> one-line OutputError naming ``path``."""
+    if exc.filename is None or str(exc.filename).startswith(str(tmp)):
+        raise OutputError(path, f"cannot write ({exc.strerror or exc})") from None
 
 
 @contextlib.contextmanager
@@ -40,6 +48,9 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         with open(tmp_path, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp_path, path)
+    except OSError as exc:
+        _raise_if_unwritable(exc, tmp_path, path)
+        raise
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
@@ -78,7 +89,11 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     remove_leftovers(path)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
-        yield tmp
+        try:
+            yield tmp
+        except OSError as exc:
+            _raise_if_unwritable(exc, tmp, path)
+            raise
         old = None
         if path.exists():
             old = path.with_name(f".{path.name}.old.{os.getpid()}")

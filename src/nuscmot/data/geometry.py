@@ -5,7 +5,8 @@ global box into the camera frame (ego pose, then calibrated sensor), keep the co
 with ``z > 0``, project them with the intrinsics, and return the bounds of
 ``convex_hull(projected corners) ∩ image`` (``post_process_coords``, with shapely).
 
-Here the same thing runs for all boxes of one image at once with numpy. The bounds of
+Here the same thing runs with numpy for all boxes of a sample in all its camera images at
+once (:func:`project_boxes_2d`). The bounds of
 ``conv(P) ∩ R`` (R the image rectangle) are computed without building the hull: every
 vertex of that convex polygon is one of
 

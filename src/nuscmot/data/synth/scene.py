@@ -82,28 +82,47 @@ def _finish(img: np.ndarray, light: Lighting, noise: tuple[np.ndarray, np.ndarra
     return cv2.convertScaleAbs(img, alpha=gain)
 
 
-def _scenery(layout: Layout, lighting: Lighting, rng: np.random.Generator) -> list[Thing]:
-    """Buildings, lamp posts and trees as occluders (id 0), in the global frame."""
-    things = []
-    for b in layout.buildings:
-        g, yaw = layout.to_global(np.array(b.center), b.yaw)
-        pose = pose_matrix([g[0], g[1], 0.0], yaw_quaternion(float(yaw)))
-        parts = building_parts(b.length, b.depth, b.height, b.style, lighting.night, rng)
-        things.append(Thing(0, build_model(parts), pose))
-    for p in layout.props:
-        g, yaw = layout.to_global(np.array(p.xy), p.yaw)
-        if p.kind == "lamp":
-            # the arm reaches over the road the lamp stands by
-            x, y = p.xy
-            by_main = abs(y) - layout.main.half < abs(x) - layout.cross.half
-            arm = np.arctan2(-np.sign(y), 0.0) if by_main else np.arctan2(0.0, -np.sign(x))
-            parts = lamp_parts(p.height, float(arm))
-            pose = pose_matrix([g[0], g[1], 0.0], yaw_quaternion(layout.theta))
-        else:
-            parts = tree_parts(p.height, rng)
-            pose = pose_matrix([g[0], g[1], 0.0], yaw_quaternion(float(yaw)))
-        things.append(Thing(0, build_model(parts), pose))
-    return things
+class Scenery:
+    """Buildings, lamp posts and trees as occluders (id 0), built lazily when the ego nears them.
+
+    Each item has its own seed, so what it looks like does not depend on when it is built.
+    """
+
+    def __init__(self, layout: Layout, lighting: Lighting, rng: np.random.Generator):
+        self.layout, self.night = layout, lighting.night
+        self.specs: list[tuple] = []         # (kind, item, global xy, global yaw, seed)
+        for kind, items in (("building", layout.buildings), ("prop", layout.props)):
+            seeds = rng.integers(0, 2**63, size=len(items))
+            for item, seed in zip(items, seeds):
+                xy = item.center if kind == "building" else item.xy
+                g, yaw = layout.to_global(np.array(xy), item.yaw)
+                self.specs.append((kind, item, g, float(yaw), int(seed)))
+        self.xy = np.array([s[2] for s in self.specs]) if self.specs else np.zeros((0, 2))
+        self.range = np.array([DRAW_RANGE + np.hypot(s[1].length, s[1].depth) / 2 if s[0] == "building"
+                               else PROP_RANGE for s in self.specs])
+        self.cache: dict[int, Thing] = {}
+
+    def near(self, ego_g: np.ndarray) -> list[Thing]:
+        idx = np.flatnonzero(np.hypot(*(self.xy - ego_g).T) < self.range) if len(self.xy) else []
+        return [self._thing(int(i)) for i in idx]
+
+    def _thing(self, i: int) -> Thing:
+        if i not in self.cache:
+            kind, item, g, yaw, seed = self.specs[i]
+            rng = np.random.default_rng(seed)
+            if kind == "building":
+                parts = building_parts(item.length, item.depth, item.height, item.style, self.night, rng)
+            elif item.kind == "lamp":
+                # the arm reaches over the road the lamp stands by (in the lamp's frame: the scene's)
+                x, y = item.xy
+                by_main = abs(y) - self.layout.main.half < abs(x) - self.layout.cross.half
+                arm = np.arctan2(-np.sign(y), 0.0) if by_main else np.arctan2(0.0, -np.sign(x))
+                parts = lamp_parts(item.height, float(arm))
+                yaw = self.layout.theta
+            else:
+                parts = tree_parts(item.height, rng)
+            self.cache[i] = Thing(0, build_model(parts), pose_matrix([g[0], g[1], 0.0], yaw_quaternion(yaw)))
+        return self.cache[i]
 
 
 def _lidar_points(size, dist: float, rel_yaw: float, vis: float, rng: np.random.Generator) -> tuple[int, int]:
@@ -149,11 +168,7 @@ class SceneBuilder:
                                 for lk in self.looks[1:]]
         self.gait = [float(r_look.uniform(0, 2 * np.pi)) for _ in self.agents]
         self.gait_models: dict[tuple[int, int], object] = {}
-        self.scenery = _scenery(self.layout, self.lighting, r_look)
-        self.scenery_xy = np.array([th.centre[:2] for th in self.scenery]) if self.scenery else np.zeros((0, 2))
-        n_build = len(self.layout.buildings)   # _scenery lists the buildings first, then the props
-        self.scenery_range = np.array([DRAW_RANGE + th.model.radius if j < n_build else PROP_RANGE
-                                       for j, th in enumerate(self.scenery)])
+        self.scenery = Scenery(self.layout, self.lighting, r_look)
         self.background = BackgroundRenderer(self.layout, self.cams, self.lighting, self.r_render)
         self.noise = _noise_tile(self.r_render, cfg.image_width, cfg.image_height, self.lighting.noise)
         self.start = BASE_TIMESTAMP + job.index * 1_800_000_000 + int(self.r_misc.integers(0, 600_000_000))
@@ -183,8 +198,7 @@ class SceneBuilder:
                     self.gait_models[(i, step)] = build_model(self.looks[i].parts(step * GAIT_STEP))
                 model = self.gait_models[(i, step)]
             things.append(Thing(i, model, pose_matrix(trans, rot)))
-        near = np.flatnonzero(np.hypot(*(self.scenery_xy - ego_g).T) < self.scenery_range)
-        return things + [self.scenery[j] for j in near], boxes
+        return things + self.scenery.near(ego_g), boxes
 
     def keyframe(self, k: int) -> _Keyframe:
         """Render keyframe k in all cameras (writing the JPEGs) and return its records."""
