@@ -24,7 +24,7 @@ demo: install
 	$(BIN)/snakemake all
 
 test: install
-	$(BIN)/python -m pytest -n 2 --durations=15
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=20
 
 lint: install
 	$(BIN)/snakemake --lint

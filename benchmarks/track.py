@@ -4,7 +4,7 @@
 
 Same synthetic detections for every row (simulated camera trajectories with ~``objects``
 visible objects per frame, degraded like ``gt_detections``' defaults: 20% dropped, 5%
-jitter, false positives). Rows:
+jitter, false positives), same association (config.yaml's ``tracking.association``). Rows:
 
 - ``reference``: ByteTrack's Kalman filter code style, one track at a time (its
   ``kalman_filter.py``: ``np.dot``/``multi_dot`` per track, ``scipy.linalg.cho_factor``/
@@ -16,8 +16,9 @@ jitter, false positives). Rows:
   initialised model of config.yaml's ``trackssm`` size is used: speed does not depend on the
   weights.
 
-boxmot (the packaged ByteTrack/OC-SORT) is not installable beside our pins, so ByteTrack's
-own package is not timed; the reference row re-implements its per-track filter.
+boxmot (the packaged ByteTrack/OC-SORT) is not installable beside our pins (pip reports
+ResolutionImpossible against constraints.txt for every release), so ByteTrack's own package
+is not timed; the reference row re-implements its per-track filter.
 """
 
 from __future__ import annotations
@@ -49,8 +50,10 @@ from nuscmot.tracking.trackssm.motion import TrackSSMMotion  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BOXMOT_NOTE = (
-    "boxmot is not installable beside our pins (it needs its own torch/numpy/lap stack), so "
-    "ByteTrack's package itself is not timed; 'reference' re-implements its per-track Kalman loop."
+    "boxmot (packaged ByteTrack) is not installable beside our pins: `pip install --dry-run boxmot "
+    "-c constraints.txt` ends in ResolutionImpossible for every release (10.0.1 to 25.0.0; it pulls "
+    "torchvision/ultralytics), so it is not timed; 'reference' re-implements ByteTrack's per-track "
+    "Kalman loop behind our association."
 )
 
 
@@ -154,12 +157,12 @@ def trackssm_model(path: str | None) -> tuple[TrackSSM, str]:
     return TrackSSM(mc).eval(), f"random init, config.yaml size {mc}"
 
 
-def time_trackers(cases, dets, frames, repeats) -> list[tuple[float, int]]:
+def time_trackers(cases, dets, frames, repeats, association) -> list[tuple[float, int]]:
     """Best frames/s of each case; repeats interleave the cases (ABC ABC) so that a change in
     machine load hits every case alike."""
     best = [float("inf")] * len(cases)
     n_out = [0] * len(cases)
-    tracker = Tracker()  # the association defaults
+    tracker = Tracker(**association)
     for _ in range(repeats):
         for i, (_, _, make) in enumerate(cases):
             motion = make()
@@ -194,7 +197,9 @@ def main() -> None:
     ]
     if torch.cuda.is_available():
         cases.append(("trackssm", "cuda", lambda: TrackSSMMotion(model.cuda(), cam.img_w, cam.img_h)))
-    for (name, device, _), (fps, n_out) in zip(cases, time_trackers(cases, dets, args.frames, args.repeats)):
+    association = yaml.safe_load((ROOT / "config.yaml").read_text())["tracking"]["association"]
+    timings = time_trackers(cases, dets, args.frames, args.repeats, association)
+    for (name, device, _), (fps, n_out) in zip(cases, timings):
         rows.append([name, device, fps, 1000 / fps, n_out])
     ref, kalman = rows[0][2], rows[1][2]
     table = [r[:4] + [r[2] / ref, r[2] / kalman, r[4]] for r in rows]

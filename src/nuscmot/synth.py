@@ -8,6 +8,7 @@ an interrupted run leaves nothing half-made. Bad parameters exit with status 2 a
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from typing import Sequence
@@ -17,6 +18,7 @@ from nuscmot.common.errors import InputError
 from nuscmot.data.synth import generate, synth_config
 
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+log = logging.getLogger(__name__)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -36,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise InputError("--workers", f"must be >= 1, got {args.workers}")
     t0 = time.perf_counter()
     generate(cfg, version, args.dataroot, workers=args.workers)
-    cli.logging.getLogger(__name__).info("synthetic dataset ready in %.1f s", time.perf_counter() - t0)
+    log.info("synthetic dataset ready in %.1f s", time.perf_counter() - t0)
 
 
 if __name__ == "__main__":

@@ -119,7 +119,7 @@ def _devkit_style(center, wlh, q_box, ego, calib, width, height):
 CAM_ROT = Quaternion(axis=[0, 0, 1], angle=-np.pi / 2) * Quaternion(axis=[1, 0, 0], angle=-np.pi / 2)
 
 
-@PROPS
+@settings(PROPS, max_examples=100)
 @given(
     st.tuples(st.floats(-1e3, 1e3), st.floats(-1e3, 1e3)),  # ego position
     st.floats(-np.pi, np.pi),  # ego yaw

@@ -45,7 +45,10 @@ def nusc(tiny_dataroot):
 
 @pytest.fixture(scope="module")
 def small_pair(tmp_path_factory):
-    """The SMALL config generated twice (1 and 2 workers), with id masks, and once with another seed."""
+    """The SMALL config generated twice (1 and 2 workers), with id masks, and once with another seed.
+
+    About 5 s on 2 free cores: the tests using it are marked slow.
+    """
     base = tmp_path_factory.mktemp("small")
     a, b, c = base / "a", base / "b", base / "c"
     generate(synth_config(SMALL), VERSION, a, workers=1, id_masks=True)
@@ -191,6 +194,27 @@ def test_linked_lists_and_counts(tiny_dataroot):
         assert len(heads) == 1 and len(walk("sample_data", heads[0]["token"])) == len(recs)
 
 
+def test_map_mask_covers_the_drive(nusc):
+    """The semantic prior (devkit MapMask, 0.1 m/px) has the ego on road at every pose, not far off it."""
+    scene = nusc.scene[0]
+    log = nusc.get("log", scene["log_token"])
+    mask = nusc.get("map", log["map_token"])["mask"]
+    sample = nusc.get("sample", scene["first_sample_token"])
+    xs, ys = [], []
+    while True:
+        pose = nusc.get("ego_pose", nusc.get("sample_data", sample["data"]["CAM_FRONT"])["ego_pose_token"])
+        xs.append(pose["translation"][0])
+        ys.append(pose["translation"][1])
+        if not sample["next"]:
+            break
+        sample = nusc.get("sample", sample["next"])
+    assert mask.is_on_mask(np.array(xs), np.array(ys)).all()
+    # 60 m sideways of the first pose (across the road) is off the road somewhere around
+    yaw = 2 * np.arctan2(pose["rotation"][3], pose["rotation"][0])
+    ang = np.linspace(0, 2 * np.pi, 36, endpoint=False) + yaw
+    assert not mask.is_on_mask(xs[0] + 60 * np.cos(ang), ys[0] + 60 * np.sin(ang)).all()
+
+
 def test_splits_file(tiny_dataroot, tiny_config):
     splits = json.loads((tiny_dataroot / VERSION / "splits.json").read_text())
     names = [s["name"] for s in _tables(tiny_dataroot)["scene"]]
@@ -222,12 +246,14 @@ def test_annotations_are_plausible(nusc):
 
 
 # --- determinism ----------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_same_seed_same_bytes(small_pair):
     a, b, _ = small_pair
     da, db = _digest(a), _digest(b)
     assert len(da) > 40 and da == db
 
 
+@pytest.mark.slow
 def test_other_seed_other_data(small_pair):
     a, _, c = small_pair
     da, dc = _digest(a), _digest(c)
@@ -237,6 +263,7 @@ def test_other_seed_other_data(small_pair):
 
 
 # --- rendering matches the tables ---------------------------------------------------------------------
+@pytest.mark.slow
 def test_projected_boxes_cover_rendered_pixels(small_pair):
     """Each object's rendered pixels (id buffer) lie inside the devkit's projection of its box."""
     from nuscenes.nuscenes import NuScenes
@@ -265,6 +292,7 @@ def test_projected_boxes_cover_rendered_pixels(small_pair):
     assert checked > 20
 
 
+@pytest.mark.slow
 def test_objects_stand_out_in_the_jpeg(small_pair):
     """Object pixels differ from their surroundings in the JPEG (they were really drawn there)."""
     root = small_pair[0]

@@ -15,7 +15,7 @@ COLORS = [(40, 40, 200), (200, 40, 40), (40, 200, 40), (200, 200, 40), (200, 40,
 
 
 def render_coco(root: Path, split: str, count: int, first_id: int, rng: np.random.Generator,
-                size=(96, 160)) -> Path:
+                size=(96, 160), objects=(1, 3), box=(10, 40), classes: int = len(CLASSES)) -> Path:
     """``count`` JPEGs with filled rectangles (colour = class) and their COCO JSON."""
     h, w = size
     images, anns = [], []
@@ -23,9 +23,9 @@ def render_coco(root: Path, split: str, count: int, first_id: int, rng: np.rando
     for k in range(count):
         img = np.full((h, w, 3), 100, np.uint8)
         img_id = first_id + k
-        for _ in range(int(rng.integers(1, 4))):
-            c = int(rng.integers(0, len(CLASSES)))
-            bw, bh = int(rng.integers(10, 40)), int(rng.integers(10, 40))
+        for _ in range(int(rng.integers(objects[0], objects[1] + 1))):
+            c = int(rng.integers(0, classes))
+            bw, bh = int(rng.integers(*box)), int(rng.integers(*box))
             x, y = int(rng.integers(0, w - bw)), int(rng.integers(0, h - bh))
             cv2.rectangle(img, (x, y), (x + bw - 1, y + bh - 1), COLORS[c], -1)
             anns.append({"id": len(anns) + 1, "image_id": img_id, "category_id": c + 1,

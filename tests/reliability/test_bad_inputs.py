@@ -130,7 +130,8 @@ class Run:
 
     def train(self, train_json: Path | None = None, image_root: Path | None = None, **changes):
         o = self.out
-        cfg = {**self.cfg["detector"], "freeze_epochs": 0, "unfreeze_epochs": 1, "max_iters_per_epoch": 2, **changes}
+        cfg = {**self.cfg["detector"], "freeze_epochs": 0, "unfreeze_epochs": 1, "max_iters_per_epoch": 2,
+               "max_val_images": 8, **changes}
         outs = dict(best=o / "weights/best_ckpt.pth", latest=o / "weights/latest_ckpt.pth",
                     train_log=o / "train_log.txt", config_out=o / "weights/config.json")
         argv = ["--params", params_json(cfg), "--train-json", train_json or self.conv.coco_train,
@@ -337,6 +338,15 @@ def checkpoint_without_keys(stage: str):
     return case
 
 
+def yolox_checkpoint_without_model_config(run):
+    """An official-YOLOX-style file (``{"model": state_dict}``) given as trained weights."""
+    import torch
+
+    weights = run.tmp / "yolox_nano.pth"
+    torch.save({"model": torch.load(run.good["weights"], weights_only=True)["model"]}, weights)
+    return run.infer(weights=weights)
+
+
 def trackssm_random_bytes(run):
     model = run.tmp / "model.pt"
     model.write_bytes(os.urandom(4096))
@@ -359,6 +369,12 @@ def result_line(how):
         return run.evaluate_tracking(results=results)
 
     return case
+
+
+def result_beyond_sequence(run):
+    results = run.dir_copy("results")
+    write_bad_mot(results / f"{first_seq(run)}.txt", "result", 3, lambda line: "99" + line[line.index(","):])
+    return run.evaluate_tracking(results=results)
 
 
 def gt_line(how, stage: str):
@@ -469,6 +485,8 @@ CASES = [
          rf"error: {P}/other\.pth: not a model checkpoint \(no 'model' state_dict of tensors\)"),
     Case("torch file without the checkpoint keys (evaluate_detector)", checkpoint_without_keys("evaluate_detector"),
          rf"error: {P}/other\.pth: not a model checkpoint \(no 'model' state_dict of tensors\)"),
+    Case("YOLOX checkpoint without model_config (infer)", yolox_checkpoint_without_model_config,
+         rf"error: {P}/yolox_nano\.pth: checkpoint lacks its model_config \(not trained by nuscmot\.train\?\)"),
     Case("TrackSSM checkpoint of random bytes (track)", trackssm_random_bytes,
          rf"error: {P}/model\.pt: not a TrackSSM checkpoint \(cannot be loaded: \w+\)"),
     # MOT text
@@ -480,6 +498,8 @@ CASES = [
          rf"error: {P}/scene-\d+\.txt:2: expected 10 comma-separated columns for result, got 9"),
     Case("result line with a non-numeric field (evaluate_tracking)", result_line(non_numeric),
          rf"error: {P}/scene-\d+\.txt:2: non-numeric field 'abc'"),
+    Case("result frame beyond the sequence (evaluate_tracking)", result_beyond_sequence,
+         rf"error: {P}/scene-\d+\.txt:3: frame 99 is beyond the sequence length \d+ \(seqinfo\.ini\)"),
     Case("gt line with 8 columns (evaluate_tracking)", gt_line(drop_column, "evaluate_tracking"),
          rf"error: {P}/gt/gt\.txt:4: expected 9 comma-separated columns for gt, got 8"),
     Case("gt line with a non-numeric field (gt_detections)", gt_line(non_numeric, "gt_detections"),
@@ -545,5 +565,6 @@ def test_every_case_is_in_the_readme_troubleshooting_table():
                    "missing image of sample_data", "matches no category of this dataset", "is not one of classes",
                    "cannot decode image", "classes, expected", "not a readable torch checkpoint",
                    "not a model checkpoint", "not a TrackSSM checkpoint", "comma-separated columns",
-                   "non-numeric field", "invalid config at", "params are not valid JSON"):
+                   "non-numeric field", "invalid config at", "params are not valid JSON",
+                   "lacks its model_config", "beyond the sequence length", "Directory cannot be locked"):
         assert needle in section, needle

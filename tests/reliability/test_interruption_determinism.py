@@ -3,22 +3,26 @@
 The reference run is uninterrupted; the other run (see ``conftest.py``) is SIGKILLed twice
 mid-write and resumed. Once complete, both must hold byte-identical outputs, which shows
 at once that the interrupted run recovered cleanly and that the pipeline is deterministic.
+Both track GT-derived detections (see ``harness.reliability_config``), so the compared
+tracking and evaluation files are not empty.
 
-What is bit-exact on CPU (2 runs, same machine, same seeds; checked here):
+Bit-exact on CPU (2 runs, same machine, same seeds; all checked here):
 
 - synth: every table JSON, JPEG and map PNG;
 - convert: COCO JSONs, MOT gt / seqinfo / image lists, seqmap, splits, trajectory parquet;
-- train (CPU, ``OMP_NUM_THREADS=1``): the weights (compared tensor by tensor; the
-  ``.pth`` files' bytes differ only because torch records the temp file's name inside
-  the zip archive), hence ``evaluate_detector``'s metrics and ``infer``'s detections;
-- train_trackssm: the weights (tensors) and the held-out metrics;
-- gt_detections, track (both motion models), evaluate_tracking, compare_idsw (CSV, Markdown,
-  analysis JSON, plots).
+- train (CPU, ``OMP_NUM_THREADS=1``): the weights, compared tensor by tensor (the ``.pth``
+  bytes differ only because torch records the temp file's name inside its zip archive),
+  also across a ``kill -9`` and resume (``test_train_faults.py``); so ``evaluate_detector``'s
+  metrics and ``infer``'s detection files too (empty with the tiny detector);
+- train_trackssm: the weights (tensors) and ``heldout.json``;
+- gt_detections, track (Kalman and TrackSSM), evaluate_tracking, compare_idsw (CSV,
+  Markdown, analysis JSON, plots).
 
 Not compared (wall-clock content): logs, benchmarks, TensorBoard runs, ``train_log.txt``,
 the detector state folder, ``infer_timing.json``. GPU training is not bit-exact (cuDNN
-kernels and atomics are non-deterministic), so on a GPU machine only the stages before
-``train`` and those fed by GT-derived detections are expected to match.
+autotuning and atomic adds), so on a GPU the detector's weights, detections and everything
+tracked from them differ between runs; the stages before ``train`` and those fed by
+GT-derived detections stay bit-exact.
 """
 
 from __future__ import annotations

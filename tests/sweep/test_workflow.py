@@ -4,8 +4,9 @@
   cell's command line (its params) is unchanged;
 - one module-scoped run of `snakemake gap_ablation` with 0 % drops, no jitter and no false
   positives: the IDSW both motion models make on clean GT boxes, reported and near zero;
-- on the same workdir, `snakemake sweep_tracking` on GT-derived detections (2 x 1 x 1 grid),
-  then a new grid value: only the new cells (and the summary) are stale.
+- on the same workdir, `snakemake sweep_tracking` on GT-derived detections (2 x 1 x 1 grid,
+  Kalman only to keep the test short; both trackers are planned in the dry run), then a new
+  grid value: only the new cells (and the summary) are stale.
 """
 
 from __future__ import annotations
@@ -15,14 +16,41 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from e2e.workflow import planned_jobs, snakemake, tiny_config, with_change, write_config
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 TRACKERS = ("kalman", "trackssm")
-# Switches allowed on clean GT boxes, as a share of GT boxes (tiny set: ~100 boxes).
-CLEAN_IDSW_SHARE = 0.02
+# A switch on clean GT boxes counts as a 2 Hz large-displacement case when the object's box,
+# between its last match and the switch, overlaps its previous-frame box by less than this IoU
+# (the first association gates at IoU 0.2 against the *prediction*; at 2 Hz a constant-velocity
+# prediction lags accelerating image motion). Anything else is treated as a bug.
+LARGE_DISPLACEMENT_IOU = 0.6
+
+
+def switch_displacements(mot_dir: Path, results_dir: Path, names: list[str]) -> list[tuple[str, int, int, float]]:
+    """(sequence, frame, GT id, smallest frame-to-frame IoU of the GT box since its last match)
+    for every motmetrics switch of one tracker's results."""
+    from nuscmot.evaluation.metrics import EvaluationConfig, evaluate_sequence, switch_events
+    from nuscmot.evaluation.sequences import load_gt, load_results
+    from nuscmot.tracking.boxes import iou_matrix
+
+    out = []
+    for name in names:
+        gt = load_gt(mot_dir, name)
+        ev = evaluate_sequence(name, gt.rows, load_results(results_dir, name, gt.length), gt.length, EvaluationConfig())
+        events = ev.accumulator.mot_events
+        for frame, oid, _ in switch_events(ev):
+            matched = events[(events.OId == oid) & events.Type.isin(["MATCH", "SWITCH"])]
+            frames = matched.index.get_level_values("FrameId").to_numpy()
+            last = frames[frames < frame].max()
+            track = gt.rows[(gt.rows[:, 1] == oid) & (gt.rows[:, 0] >= last) & (gt.rows[:, 0] <= frame)]
+            track = track[np.argsort(track[:, 0])]
+            ious = [iou_matrix(track[i : i + 1, 2:6], track[i + 1 : i + 2, 2:6])[0, 0] for i in range(len(track) - 1)]
+            out.append((name, frame, oid, float(min(ious))))
+    return out
 
 
 def cell_commands(workdir: Path, *targets: str) -> dict[str, str]:
@@ -54,10 +82,13 @@ def test_a_new_grid_value_plans_only_its_own_cells(tmp_path):
 
 @pytest.fixture(scope="module")
 def clean_gap_ablation(tmp_path_factory):
-    """`snakemake gap_ablation` at 0 % drops, no jitter, no false positives."""
+    """`snakemake gap_ablation` at 0 % drops, no jitter, no false positives, every score 1
+    (a true box scored below track_high_thresh can lose its track to a neighbour: see
+    test_switch_cases.py)."""
     workdir = tmp_path_factory.mktemp("gap")
     cfg = tiny_config(workdir)
     cfg["gap_ablation"].update(drop_rates=[0.0], jitter=0.0, false_positives_per_frame=0.0)
+    cfg["gt_detections"]["score_low"] = 1.0
     write_config(workdir, cfg)
     snakemake(workdir, "--cores", "2", "gap_ablation")
     return workdir, cfg
@@ -79,9 +110,15 @@ def test_clean_gt_gives_near_zero_idsw(clean_gap_ablation, record_property):
     )
     record_property("clean_gt_idsw", summary)
     print(f"\nclean GT-derived detections: {summary}")
+    results = Path(cfg["results"])
+    names = (results / "mot" / "seqmaps" / "test.txt").read_text().split()[1:]
     for t in TRACKERS:
         assert objects[t] > 0, f"the tiny test sequences have no GT boxes: {summary}"
-        assert idsw[t] <= CLEAN_IDSW_SHARE * objects[t], f"too many switches on clean GT: {summary}"
+        level = res / "none" / "drop_rate~0.0" / "tracking" / t
+        cases = switch_displacements(results / "mot" / "test", level, names)
+        assert len(cases) == idsw[t], summary
+        unexplained = [c for c in cases if c[3] >= LARGE_DISPLACEMENT_IOU]
+        assert not unexplained, f"{t}: switches without a large displacement (bugs?) {unexplained}; {summary}"
     assert "## Attribution" in (res / "curves.md").read_text()
     assert (res / "curves.png").read_bytes().startswith(b"\x89PNG")
     level = res / "none" / "drop_rate~0.0"
@@ -92,19 +129,26 @@ def test_clean_gt_gives_near_zero_idsw(clean_gap_ablation, record_property):
 
 def test_sweep_runs_and_a_new_value_reruns_only_new_cells(clean_gap_ablation):
     workdir, cfg = clean_gap_ablation
-    cfg = with_change(cfg, "tracking.detections", "gt")
+    cfg = with_change(with_change(cfg, "tracking.detections", "gt"), "tracking.trackers", ["kalman"])
     write_config(workdir, cfg)
     snakemake(workdir, "--cores", "2", "sweep_tracking")
     res = Path(cfg["results"]) / "sweep"
     with open(res / "summary.csv") as fh:
         table = list(csv.DictReader(fh))
-    assert len(table) == 2 * len(TRACKERS) and {r["match_thresh"] for r in table} == {"0.7", "0.8"}
+    assert len(table) == 2 and {r["match_thresh"] for r in table} == {"0.7", "0.8"}
     best = json.loads((res / "best.json").read_text())
-    assert set(best["trackers"]) == set(TRACKERS)
-    assert len(list((res / "heatmaps").glob("idsw_*.png"))) == 3 * len(TRACKERS)
+    assert set(best["trackers"]) == {"kalman"} and best["trackers"]["kalman"]["cell"] in {r["cell"] for r in table}
+    assert len(list((res / "heatmaps").glob("idsw_kalman_*.png"))) == 3
     assert planned_jobs(workdir, "sweep_tracking") == {}
 
     write_config(workdir, with_change(cfg, "sweep.grid.match_thresh", [0.7, 0.8, 0.9]))
-    assert dict(planned_jobs(workdir, "sweep_tracking")) == {
-        "sweep_track": len(TRACKERS), "sweep_evaluate": len(TRACKERS), "sweep_tracking": 1,
-    }  # fmt: skip
+    assert dict(planned_jobs(workdir, "sweep_tracking")) == {"sweep_track": 1, "sweep_evaluate": 1, "sweep_tracking": 1}
+
+
+def test_a_bad_grid_is_one_line_naming_the_key(tmp_path):
+    cfg = with_change(tiny_config(tmp_path), "sweep.grid.max_age", [30, 37.5])
+    config = write_config(tmp_path, cfg)
+    proc = snakemake(tmp_path, "--dry-run", "sweep_tracking", check=False)
+    assert proc.returncode != 0
+    lines = [ln for ln in (proc.stdout + proc.stderr).splitlines() if "invalid config at sweep.grid.max_age" in ln]
+    assert lines and lines[0].startswith(f"{config}: ") and "37.5 is not of type 'integer'" in lines[0], proc.stderr

@@ -20,6 +20,12 @@ from typing import Any, Iterator
 from nuscmot.common.errors import OutputError
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def remove_leftovers(path: Path) -> None:
     """Remove what a killed writer of ``path`` left: ``.<name>.*.tmp`` and ``.<name>.old.<pid>``."""
     for stale in path.parent.glob(f".{glob.escape(path.name)}.*"):
@@ -43,6 +49,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get normal modes
     try:
         yield tmp_path
         with open(tmp_path, "rb") as fh:
@@ -88,6 +95,7 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_leftovers(path)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700
     try:
         try:
             yield tmp

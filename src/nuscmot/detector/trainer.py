@@ -163,6 +163,17 @@ def clear_state(state_dir: Path) -> None:
         path.unlink(missing_ok=True)
 
 
+def link_or_copy(src: Path, dst: Path) -> None:
+    """``dst`` with ``src``'s content, atomically: a hard link (no second write) where the
+    file system allows, else a copy. ``src`` is later replaced by rename, so they never alias."""
+    with atomic_path(dst) as tmp:
+        tmp.unlink()
+        try:
+            os.link(src, tmp)
+        except OSError:
+            shutil.copyfile(src, tmp)
+
+
 def rng_states() -> dict[str, Any]:
     np_state = np.random.get_state()
     states = {
@@ -474,11 +485,12 @@ class Run:
             "rng": rng_states(),
         }
         state_dir = self.paths.state_dir
+        latest = state_dir / "latest.pth"
+        ckpt_io.save(state, latest)
         if self.cfg.keep_epoch_ckpts > 0:
-            ckpt_io.save(state, state_dir / f"epoch_{epochs_done:04d}.pth")
+            link_or_copy(latest, state_dir / f"epoch_{epochs_done:04d}.pth")
             for old in sorted(state_dir.glob("epoch_*.pth"))[: -self.cfg.keep_epoch_ckpts]:
                 old.unlink(missing_ok=True)
-        ckpt_io.save(state, state_dir / "latest.pth")
 
     def _finish(self) -> dict[str, Any]:
         summary = {"best_ap50": self.best_ap50, "best_epoch": self.best_epoch, "epochs": self.cfg.total_epochs,

@@ -488,7 +488,10 @@ def populate(layout: Layout, ego: Agent, key_times: np.ndarray, density: int, di
     while sp.counts.mean() < density and attempts < 60 * max(density, 1):
         attempts += 1
         total = hits_target + hits_distract
-        distract = distractor_fraction > 0 and hits_distract <= distractor_fraction * total
+        if total == 0:
+            distract = bool(rng.random() < distractor_fraction)
+        else:
+            distract = distractor_fraction > 0 and hits_distract <= distractor_fraction * total
         if distract:
             cat = str(rng.choice(dnames, p=dprobs))
             group = {"movable_object.trafficcone": sp.cones, "movable_object.barrier": sp.barriers,

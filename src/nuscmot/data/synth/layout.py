@@ -20,7 +20,7 @@ TURN_DELTA = {"straight": 0.0, "left": np.pi / 2, "right": -np.pi / 2}
 STOP_LINE = 5.0         # m before the crossing road's kerb; crosswalks lie between it and the kerb
 CROSSWALK = (1.0, 4.0)  # m from the crossing road's kerb
 EXTENT = 300.0          # half size of the modelled world (m): buildings, props
-MAP_EXTENT = 260.0      # half size of the map mask around the junction (the ego stays within ~200 m)
+MAP_EXTENT = 260.0      # largest half size of the map mask around the junction (the ego stays within ~200 m)
 MAP_RESOLUTION = 0.1    # m per pixel, the devkit's MapMask default
 
 
@@ -120,19 +120,6 @@ class Route:
         d = np.hypot(self.points[:, 0] - xy[0], self.points[:, 1] - xy[1])
         return float(self.s[int(np.argmin(d))])
 
-    def shifted(self, lateral: float) -> "Route":
-        """The same path offset sideways (positive = left of travel)."""
-        seg = np.diff(self.points, axis=0)
-        n = np.stack([-seg[:, 1], seg[:, 0]], axis=1)
-        n /= np.linalg.norm(n, axis=1, keepdims=True)
-        n = np.vstack([n, n[-1:]])
-        nv = n.copy()
-        nv[1:-1] = n[:-2] + n[1:-1]
-        nv[1:-1] /= np.linalg.norm(nv[1:-1], axis=1, keepdims=True)
-        pts = self.points + lateral * nv
-        return Route(pts, road=self.road, stop_s=self.stop_s, kerb_s=self.kerb_s, turn=self.turn,
-                     approach_heading=self.approach_heading)
-
 
 def arm_to_local(arm: str, pts: np.ndarray) -> np.ndarray:
     a = ARM_HEADING[arm]
@@ -176,13 +163,23 @@ class Layout:
     main: Road
     cross: Road
     signals: Signals
-    origin: np.ndarray           # global position of the local origin
+    margin: np.ndarray           # global position of the junction = margin + map_extent (x and y)
     theta: float                 # global heading of the local x axis
     crosswalks: bool
     verge: int                   # 0: paved plaza, 1: grass
     buildings: list[Building] = field(default_factory=list)
     props: list[Prop] = field(default_factory=list)
     lots: list[tuple[float, float, float, float]] = field(default_factory=list)  # x0, x1, y0, y1
+    map_extent: float = MAP_EXTENT
+
+    @property
+    def origin(self) -> np.ndarray:
+        """Global position of the junction; the map mask spans global [0, origin + map_extent]."""
+        return np.round(self.margin + self.map_extent, 3)
+
+    def fit_map(self, reach: float) -> None:
+        """Shrink the map (and move the global frame) to cover ``reach`` m around the junction."""
+        self.map_extent = float(np.clip(np.ceil(reach), 60.0, MAP_EXTENT))
 
     def road(self, index: int) -> Road:
         return self.main if index == 0 else self.cross
@@ -195,11 +192,6 @@ class Layout:
         if yaw is None:
             return g
         return g, np.asarray(yaw) + self.theta
-
-    def to_local(self, xy: np.ndarray) -> np.ndarray:
-        c, s = np.cos(self.theta), np.sin(self.theta)
-        d = np.asarray(xy, dtype=np.float64) - self.origin
-        return np.stack([c * d[..., 0] + s * d[..., 1], -s * d[..., 0] + c * d[..., 1]], axis=-1)
 
     # --- routes ---------------------------------------------------------------------
     def lane_route(self, arm: str, lateral: float, turn: str = "straight",
@@ -225,10 +217,9 @@ class Layout:
                 rest[:, 1] = lateral + (ex - lateral) * (0.5 - 0.5 * np.cos(np.pi * u))
             pts = np.vstack([approach, rest])
         else:
-            delta = TURN_DELTA[turn]
             ex = exit_lateral if exit_lateral is not None else other.lane_offset(0 if turn == "left" else other.lanes - 1)
             # exit point in the arm frame: on the other road, past this road's kerb
-            h1 = delta
+            h1 = TURN_DELTA[turn]
             fwd = np.array([np.cos(h1), np.sin(h1)])
             left = np.array([-np.sin(h1), np.cos(h1)])
             p1 = (road.half + 0.5) * fwd + ex * left
@@ -273,15 +264,15 @@ class Layout:
         """Semantic prior (roads and sidewalks = 255) at 0.1 m/px over the global frame.
 
         Pixel (row, col) covers global (col * res, (rows - row) * res), as the devkit's
-        MapMask expects; the image spans global [0, origin + MAP_EXTENT] on both axes.
+        MapMask expects; the image spans global [0, origin + map_extent] on both axes.
         """
-        size = np.ceil((self.origin + MAP_EXTENT) / MAP_RESOLUTION).astype(int) + 1
+        ext = self.map_extent
+        size = np.ceil((self.origin + ext) / MAP_RESOLUTION).astype(int) + 1
         w, h = int(size[0]), int(size[1])
         mask = np.zeros((h, w), dtype=np.uint8)
         for road_index in (0, 1):
             road = self.road(road_index)
-            rect = np.array([[-MAP_EXTENT, -road.outer], [MAP_EXTENT, -road.outer], [MAP_EXTENT, road.outer],
-                             [-MAP_EXTENT, road.outer]])
+            rect = np.array([[-ext, -road.outer], [ext, -road.outer], [ext, road.outer], [-ext, road.outer]])
             if road_index == 1:
                 rect = np.stack([-rect[:, 1], rect[:, 0]], axis=1)
             g = self.to_global(rect)
@@ -307,12 +298,12 @@ def make_layout(rng: np.random.Generator) -> Layout:
     cycle = float(rng.uniform(36.0, 60.0))
     signals = Signals(cycle=cycle, green_main=float(rng.uniform(0.4, 0.6) * cycle - 4.0), amber=3.0,
                       offset=float(rng.uniform(0.0, cycle)))
-    origin = np.round(rng.uniform(MAP_EXTENT + 20.0, MAP_EXTENT + 60.0, size=2), 3)
+    margin = np.round(rng.uniform(20.0, 60.0, size=2), 3)
     layout = Layout(
         main=main,
         cross=cross,
         signals=signals,
-        origin=origin,
+        margin=margin,
         theta=float(rng.uniform(-np.pi, np.pi)),
         crosswalks=bool(rng.random() < 0.8),
         verge=int(rng.random() < 0.35),

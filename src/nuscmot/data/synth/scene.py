@@ -129,7 +129,7 @@ def _lidar_points(size, dist: float, rel_yaw: float, vis: float, rng: np.random.
     """Plausible lidar / radar return counts (both >= 1 for annotated boxes)."""
     w, l, h = size
     area = h * (abs(l * np.sin(rel_yaw)) + abs(w * np.cos(rel_yaw)))
-    lidar = 2500.0 * area / max(dist, 2.0) ** 2 * (0.1 + 0.9 * vis)
+    lidar = 6000.0 * area / max(dist, 2.0) ** 2 * (0.1 + 0.9 * vis)
     lidar = max(1, int(round(lidar * rng.uniform(0.8, 1.2))))
     radar = max(1, int(round(min(area, 8.0) * 1.5 * np.exp(-dist / 40.0) * rng.uniform(0.5, 1.5))))
     return lidar, radar
@@ -162,6 +162,8 @@ class SceneBuilder:
         placed = populate(self.layout, self.ego, self.key_times, self.density, cfg.distractor_fraction, r_agents)
         self.agents = [self.ego] + placed
         self.traj = simulate(self.layout, self.agents, cfg.frames_per_scene, tail=0.1)
+        # the map covers where the ego drives plus the annotation range
+        self.layout.fit_map(np.hypot(*self.traj.ego_xy.T).max() + ANNOTATION_RANGE + 15.0)
 
         self.looks = [None] + [make_look(a.category, a.size, a.subtype, a.with_rider, r_look) for a in self.agents[1:]]
         self.models = [None] + [None if lk.static_parts is None else build_model(lk.static_parts)
@@ -248,7 +250,7 @@ class SceneBuilder:
                 "instance_token": self.tok("instance", i), "visibility_token": visibility_level(frac),
                 "attribute_tokens": [attribute_token(n) for n in attrs],
                 "translation": trans, "size": [round(float(v), 3) for v in a.size], "rotation": rot,
-                "num_lidar_pts": lidar, "num_radar_pts": radar,
+                "num_lidar_pts": lidar, "num_radar_pts": radar, "seen_": frac > 0,
             }
         return out
 
@@ -291,7 +293,7 @@ class SceneBuilder:
             link(records)
             t["sample_data"] += records
         for i in range(1, len(self.agents)):
-            anns = [f.annotations[i] for f in frames if i in f.annotations]
+            anns = _visible_span([f.annotations[i] for f in frames if i in f.annotations])
             if not anns:
                 continue
             link(anns)
@@ -319,6 +321,20 @@ class SceneBuilder:
         t["map"].append({"token": map_tok, "log_tokens": [log_tok], "category": "semantic_prior",
                          "filename": map_file})
         return result
+
+
+def _visible_span(anns: list[dict]) -> list[dict]:
+    """An instance's annotations from its first to its last keyframe with visible pixels.
+
+    Like nuScenes' annotators, who follow an object through occlusions but do not label
+    one that never shows: hidden keyframes inside the track stay (visibility level 1).
+    """
+    seen = [a.pop("seen_") for a in anns]
+    if not any(seen):
+        return []
+    first = seen.index(True)
+    last = len(seen) - 1 - seen[::-1].index(True)
+    return anns[first:last + 1]
 
 
 def build_scene(job: SceneJob) -> SceneResult:
