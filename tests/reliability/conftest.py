@@ -2,9 +2,9 @@
 tests (also across pytest-xdist workers, see :func:`.harness.shared_once`):
 
 - ``reference_run``: ``snakemake all infer`` from scratch, uninterrupted;
-- ``interrupted_run``: the same in another folder, but first SIGKILLed twice mid-write
-  (a power loss while ``convert`` writes, then the tracking job alone), unlocked, and
-  resumed; every step is recorded in ``steps.json`` for the tests to check.
+- ``interrupted_run``: the same in another folder, but SIGKILLed twice mid-write (a power
+  loss while ``convert`` writes; after ``--unlock`` and a rerun, the Kalman tracking job
+  alone) and resumed; every step is recorded in ``steps.json`` for the tests to check.
 
 Both use :func:`.harness.reliability_config` (the tiny config, workdir-relative paths).
 """
@@ -12,6 +12,7 @@ Both use :func:`.harness.reliability_config` (the tiny config, workdir-relative 
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -37,8 +38,9 @@ def build_interrupted(workdir: Path) -> None:
     steps = {}
 
     def step(name: str, *args: str, env=None, watch=()):
+        t0 = time.monotonic()
         proc = run_snakemake(workdir, *args, env=env)
-        steps[name] = {"rc": proc.returncode, "stderr": proc.stderr[-6000:],
+        steps[name] = {"rc": proc.returncode, "seconds": round(time.monotonic() - t0, 1), "stderr": proc.stderr[-6000:],
                        "exists": {p: (workdir / p).exists() for p in watch},
                        "leftovers": [str(Path(p).relative_to(workdir)) for p in leftovers(workdir / "results")]}
         (workdir / "steps.json").write_text(json.dumps(steps, indent=1))
@@ -48,14 +50,12 @@ def build_interrupted(workdir: Path) -> None:
     #    the COCO files already in their temp files, nothing renamed into place yet
     step("power_loss_in_convert", *TARGETS, watch=CONVERT_OUTPUTS,
          env=fault_env("nuscmot.data.trajectories:write_trajectories", "train.parquet", "group"))
-    # 2. the same command again: Snakemake's lock is still there
-    step("rerun_locked", *TARGETS)
-    # 3. remove the stale lock
+    # 2. remove Snakemake's stale lock (test_train_faults shows the rerun that needs this)
     step("unlock", "--unlock")
-    # 4. resume; the Kalman tracking job is SIGKILLed (alone) while writing its first sequence
+    # 3. resume; the Kalman tracking job is SIGKILLed (alone) while writing its first sequence
     step("job_killed_in_tracking", *TARGETS, watch=("results/tracking/kalman",),
          env=fault_env("nuscmot.common.mot:write_mot", "/tracking/.kalman.", "self"))
-    # 5. resume to the end
+    # 4. resume to the end
     _check(step("resume", *TARGETS), "the resumed run")
 
 

@@ -426,10 +426,6 @@ XFAIL_COCO_BOX = (
     "detector/data.py load_coco does not validate annotation boxes: a negative width/height is "
     "silently clipped to an empty box (train) or scored as is (evaluate_detector); exit 0"
 )
-XFAIL_PARAM_TYPES = (
-    "common/config.py from_dict does not check value types; DegradeConfig.__post_init__ "
-    "(tracking/gt_detections.py) then compares 'high' with a float: TypeError traceback, exit 1"
-)
 P = r"[^:]+"  # a path without ':'
 
 
@@ -507,8 +503,7 @@ CASES = [
     # --params of an entry point
     Case("--params not JSON (track)", params_not_json, r"error: --params: params are not valid JSON \(.+ at char \d+\)"),
     Case("--params unknown key (gt_detections)", params_unknown_key, r"error: gt_detections( \[[\w.]+\])?: unknown key\(s\) drop_rat"),
-    Case("--params wrong type (gt_detections)", params_wrong_type, r"error: (--params|gt_detections)( \[[\w.]+\])?: .*drop_rate.*",
-         xfail=XFAIL_PARAM_TYPES),
+    Case("--params wrong type (gt_detections)", params_wrong_type, r"error: (--params|gt_detections)( \[[\w.]+\])?: .*drop_rate.*"),
     Case("--params out of range (gt_detections)", params_out_of_range,
          r"error: (--params|gt_detections)( \[[\w.]+\])?: .*drop_rate.*"),
     # config.yaml through Snakemake (schema)
@@ -566,5 +561,6 @@ def test_every_case_is_in_the_readme_troubleshooting_table():
                    "cannot decode image", "classes, expected", "not a readable torch checkpoint",
                    "not a model checkpoint", "not a TrackSSM checkpoint", "comma-separated columns",
                    "non-numeric field", "invalid config at", "params are not valid JSON",
-                   "lacks its model_config", "beyond the sequence length", "Directory cannot be locked"):
+                   "lacks its model_config", "beyond the sequence length", "Directory cannot be locked",
+                   "cannot write ("):
         assert needle in section, needle

@@ -73,7 +73,7 @@ def test_degradation_is_deterministic_from_the_seed(mode):
 def test_curve_rows_repeat_the_no_drop_level_under_every_mode():
     cfg = ablation.GapAblationConfig(drop_rates=(0.0, 0.2), drop_modes=("independent", "burst"))
     per_level = {
-        lv.name: {t: {"IDSW": i + 10 * k, "MOTA": 0.9, "IDF1": 0.8} for k, t in enumerate(["kalman", "trackssm"])}
+        lv.name: {t: {"IDSW": i + 10 * k, "MOTA": 0.9, "IDF1": 0.8, "num_objects": 100, "FN": 50 * i} for k, t in enumerate(["kalman", "trackssm"])}
         for i, lv in enumerate(ablation.levels(cfg))
     }
     rows = ablation.curve_rows(per_level, cfg, ["kalman", "trackssm"])
@@ -83,9 +83,11 @@ def test_curve_rows_repeat_the_no_drop_level_under_every_mode():
         ("trackssm", "independent", 0.0, 10), ("trackssm", "independent", 0.2, 11),
         ("trackssm", "burst", 0.0, 10), ("trackssm", "burst", 0.2, 12),
     ]  # fmt: skip
+    assert rows[1]["IDSW_per_100_tracked"] == pytest.approx(100 * 1 / 50) and rows[3]["IDSW_per_100_tracked"] is None
     att = ablation.attribution(rows)
-    assert att[1] == {"tracker": "kalman", "mode": "burst", "lowest_drop_rate": 0.0, "IDSW_at_lowest": 0,
-                      "highest_drop_rate": 0.2, "IDSW_at_highest": 2, "IDSW_added_by_gaps": 2}  # fmt: skip
+    assert att[0] == {"tracker": "kalman", "mode": "independent", "lowest_drop_rate": 0.0, "IDSW_at_lowest": 0,
+                      "highest_drop_rate": 0.2, "IDSW_at_highest": 1, "IDSW_added_by_gaps": 1,
+                      "rate_at_lowest": 0.0, "rate_at_highest": 2.0, "FN_at_lowest": 0, "FN_at_highest": 50}  # fmt: skip
 
 
 def test_gap_ablation_summary_entry_point(tmp_path):
@@ -95,7 +97,8 @@ def test_gap_ablation_summary_entry_point(tmp_path):
         for t in ("kalman", "trackssm"):
             p = tmp_path / "gap_ablation" / level / "metrics" / f"{t}.json"
             p.parent.mkdir(parents=True, exist_ok=True)
-            overall = {"IDSW": 2 * i, "IDSW_trackeval": i, "MOTA": 0.9 - 0.1 * i, "IDF1": 0.8, "HOTA": 0.7, "FP": 0, "FN": i, "Frag": 0}
+            overall = {"IDSW": 2 * i, "IDSW_trackeval": i, "MOTA": 0.9 - 0.1 * i, "IDF1": 0.8, "HOTA": 0.7, "FP": 0, "FN": i, "Frag": 0,
+                       "num_objects": 100}  # fmt: skip
             p.write_text(json.dumps({"tracker": t, "sequences": {}, "overall": overall}))
             paths.append(p)
     out = tmp_path / "out"
@@ -108,7 +111,7 @@ def test_gap_ablation_summary_entry_point(tmp_path):
     assert lines[1].startswith("kalman,independent,0.000000,none/drop_rate~0.0,0,")
     assert lines[4].startswith("kalman,burst,0.200000,burst/drop_rate~0.2,4,")
     md = (out / "curves.md").read_text()
-    assert "**kalman**, burst: 0 IDSW at 0% drops, 4 at 20% (+4 from gaps)" in md
+    assert "**kalman**, burst: 0 IDSW (0.00 per 100 tracked) at 0% drops, 4 (4.08 per 100 tracked) at 20%: +4 IDSW, FN 0 -> 2." in md
     assert (out / "curves.png").read_bytes().startswith(b"\x89PNG")
     with pytest.raises(InputError, match="no metrics for 2 level/tracker"):
         gap_ablation_summary.main(argv[:3] + [a for a in argv[3:] if "burst" not in a])

@@ -105,6 +105,7 @@ def run(tmp_path, paths, grid=GRID, **cfg):
     return out
 
 
+@pytest.mark.slow
 def test_sweep_summary_end_to_end(tmp_path):
     out = run(tmp_path, write_cells(tmp_path / "sweep"))
     with open(out / "summary.csv") as fh:

@@ -17,8 +17,9 @@ from nuscmot.sweep.grid import format_value
 
 DROP_MODES = ("independent", "burst")
 NO_DROP = "none"
-CURVE_METRICS = ("IDSW", "MOTA", "IDF1")
-CSV_COLUMNS = ("tracker", "mode", "drop_rate", "level", "IDSW", "IDSW_trackeval", "MOTA", "IDF1", "HOTA", "FP", "FN", "num_objects")
+CURVE_METRICS = ("IDSW", "IDSW_per_100_tracked", "MOTA", "IDF1")
+FROM_METRICS = ("IDSW", "IDSW_trackeval", "MOTA", "IDF1", "HOTA", "FP", "FN", "num_objects")
+CSV_COLUMNS = ("tracker", "mode", "drop_rate", "level", *FROM_METRICS, "IDSW_per_100_tracked")
 
 
 @dataclass(frozen=True)
@@ -98,15 +99,26 @@ def curve_rows(per_level: Mapping[str, Mapping[str, Mapping[str, Any]]], cfg: Ga
                 lv = by_name[level_name(NO_DROP if rate == 0 else mode, rate)]
                 overall = per_level[lv.name][tracker]
                 row: dict[str, Any] = {"tracker": tracker, "mode": mode, "drop_rate": rate, "level": lv.name}
-                for col in CSV_COLUMNS[4:]:
+                for col in FROM_METRICS:
                     row[col] = overall.get(col)
+                row["IDSW_per_100_tracked"] = idsw_rate(row)
                 rows.append(row)
     return rows
 
 
+def idsw_rate(row: Mapping[str, Any]) -> float | None:
+    """IDSW per 100 tracked GT boxes (GT boxes minus misses): raw IDSW can fall as drops rise
+    only because fewer boxes are tracked at all."""
+    try:
+        tracked = row["num_objects"] - row["FN"]
+        return None if row["IDSW"] is None or tracked <= 0 else 100.0 * row["IDSW"] / tracked
+    except (KeyError, TypeError):
+        return None
+
+
 def attribution(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Per tracker and mode: IDSW with no drops (switches the motion model/association make on
-    clean boxes) vs at the highest drop rate (added by detection gaps)."""
+    """Per tracker and mode: IDSW (and IDSW per 100 tracked boxes) at the lowest drop rate
+    (switches association and motion make without gaps) vs at the highest."""
     out = []
     keys = list(dict.fromkeys((r["tracker"], r["mode"]) for r in rows))
     for tracker, mode in keys:
@@ -120,5 +132,9 @@ def attribution(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             "highest_drop_rate": hi["drop_rate"],
             "IDSW_at_highest": hi["IDSW"],
             "IDSW_added_by_gaps": None if lo["IDSW"] is None or hi["IDSW"] is None else hi["IDSW"] - lo["IDSW"],
+            "rate_at_lowest": lo.get("IDSW_per_100_tracked"),
+            "rate_at_highest": hi.get("IDSW_per_100_tracked"),
+            "FN_at_lowest": lo.get("FN"),
+            "FN_at_highest": hi.get("FN"),
         })  # fmt: skip
     return out

@@ -16,6 +16,7 @@ from nuscmot.sweep.grid import format_value
 _COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
 _STYLES = ["-", "--", ":", "-."]
 _MARKERS = ["o", "s", "^", "D"]
+_LABELS = {"IDSW_per_100_tracked": "IDSW per 100 tracked GT boxes"}
 
 
 def _figure(width: float, height: float):
@@ -130,7 +131,7 @@ def ablation_curves(
                     marker=_MARKERS[mi % len(_MARKERS)], label=f"{tracker}, {mode}",
                 )  # fmt: skip
         ax.set_xlabel("observation drop rate (%)")
-        ax.set_ylabel(metric)
+        ax.set_ylabel(_LABELS.get(metric, metric))
         ax.grid(alpha=0.3)
         if metric.startswith("IDSW"):
             ax.yaxis.get_major_locator().set_params(integer=True)
