@@ -47,3 +47,23 @@ def test_outputs_get_umask_permissions(tmp_path):
     assert stat.S_IMODE((tmp_path / "x.json").stat().st_mode) == 0o644
     assert stat.S_IMODE((tmp_path / "d").stat().st_mode) == 0o755
     assert (tmp_path / "x.json").read_text() == '{\n  "a": 2,\n  "b": 1\n}\n'
+
+
+def test_save_torch_failure_is_one_line_and_keeps_the_old_file(tmp_path, monkeypatch):
+    """torch's zip writer reports a failed write as RuntimeError; it becomes an OutputError."""
+    torch = pytest.importorskip("torch")
+    from nuscmot.common.errors import OutputError
+    from nuscmot.common.io import save_torch
+
+    path = tmp_path / "ckpt.pth"
+    save_torch({"w": torch.ones(2)}, path)
+
+    def failing_save(obj, f, *args, **kwargs):
+        raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 64 vs 0\nmore")
+
+    monkeypatch.setattr(torch, "save", failing_save)
+    with pytest.raises(OutputError) as err:
+        save_torch({"w": torch.zeros(2)}, path)
+    assert str(err.value).startswith(f"{path}: cannot write") and "\n" not in str(err.value)
+    assert torch.equal(torch.load(path)["w"], torch.ones(2))
+    assert [p.name for p in tmp_path.iterdir()] == ["ckpt.pth"]

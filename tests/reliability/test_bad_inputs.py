@@ -417,15 +417,6 @@ def config_change(dotted: str, value):
 
 
 # ---- the table ---------------------------------------------------------------------------------
-XFAIL_WORKER_ERROR = (
-    "detector/data.py CocoJsonDataset.load_resized_img raises InputError inside a DataLoader worker "
-    "(detector.workers > 0); torch re-raises it in the main process as a RuntimeError carrying the "
-    "worker's traceback: exit 1, many lines"
-)
-XFAIL_COCO_BOX = (
-    "detector/data.py load_coco does not validate annotation boxes: a negative width/height is "
-    "silently clipped to an empty box (train) or scored as is (evaluate_detector); exit 0"
-)
 P = r"[^:]+"  # a path without ':'
 
 
@@ -435,7 +426,6 @@ class Case:
     make: Callable[[Run], tuple]
     error: str  # regex the last stderr line must match (fully)
     exit_code: int = 2
-    xfail: str | None = None
     marks: tuple = field(default=())
 
 
@@ -461,13 +451,12 @@ CASES = [
     Case("corrupt JPEG (evaluate_detector)", corrupt_jpeg_evaluate_detector,
          rf"error: {P}/samples/CAM_\w+/{P}\.jpg: cannot decode image"),
     Case("corrupt JPEG (train, workers 0)", corrupt_jpeg_train(0), rf"error: {P}/samples/CAM_\w+/{P}\.jpg: cannot decode image"),
-    Case("corrupt JPEG (train, workers 2)", corrupt_jpeg_train(2), rf"error: {P}/samples/CAM_\w+/{P}\.jpg: cannot decode image",
-         xfail=XFAIL_WORKER_ERROR),
+    Case("corrupt JPEG (train, workers 2)", corrupt_jpeg_train(2), rf"error: {P}/samples/CAM_\w+/{P}\.jpg: cannot decode image"),
     # COCO
     Case("COCO box of negative size (train)", negative_box("train"),
-         rf"error: {P}/train\.json( \[annotations\]|:\d+)?: .*negative.*", xfail=XFAIL_COCO_BOX),
+         rf"error: {P}/train\.json( \[annotations\]|:\d+)?: .*negative.*"),
     Case("COCO box of negative size (evaluate_detector)", negative_box("val"),
-         rf"error: {P}/val\.json( \[annotations\]|:\d+)?: .*negative.*", xfail=XFAIL_COCO_BOX),
+         rf"error: {P}/val\.json( \[annotations\]|:\d+)?: .*negative.*"),
     # checkpoints
     Case("checkpoint of 3 classes (infer)", checkpoint_classes("infer"),
          rf"error: {P}/ckpt_3_classes\.pth: checkpoint has 3 classes, expected 7"),
@@ -521,10 +510,7 @@ CASES = [
 def _params(cases):
     out = []
     for c in cases:
-        marks = list(c.marks)
-        if c.xfail:
-            marks.append(pytest.mark.xfail(strict=True, reason=c.xfail))
-        out.append(pytest.param(c, id=re.sub(r"[^a-z0-9]+", "-", c.name.lower()).strip("-"), marks=marks))
+        out.append(pytest.param(c, id=re.sub(r"[^a-z0-9]+", "-", c.name.lower()).strip("-"), marks=list(c.marks)))
     return out
 
 

@@ -161,10 +161,6 @@ def _file_size_limit(limit: int):
     return preexec
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "detector/checkpoint.py save(): torch.save reports the failed write from its C++ zip writer as "
-    "RuntimeError('[enforce fail at inline_container.cc:672] . unexpected pos ...'), not OSError, so it "
-    "escapes nuscmot.common.io's OutputError and cli.run: traceback, exit 1"))
 def test_real_write_failure_on_a_checkpoint_is_one_line(tiny_converted, tiny_config, tmp_path):
     """No file over 1 MB can be written: the first checkpoint (``best.pth``, ~3.6 MB) fails
     inside torch's own zip writer, as on a full disk."""

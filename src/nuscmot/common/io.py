@@ -73,6 +73,23 @@ def atomic_open(path: str | Path, mode: str = "w", **kwargs: Any) -> Iterator[An
             yield fh
 
 
+def save_torch(obj: Any, path: str | Path) -> None:
+    """``torch.save`` through a temp file + rename.
+
+    torch's C++ zip writer reports a failed write (disk full, file size limit) as a
+    ``RuntimeError`` ("[enforce fail at inline_container.cc] . unexpected pos ..."), not as an
+    ``OSError``; it becomes the same one-line ``OutputError`` naming ``path``.
+    """
+    import torch  # lazily: this module stays importable without torch
+
+    with atomic_path(path) as tmp:
+        try:
+            torch.save(obj, tmp)
+        except RuntimeError as exc:
+            reason = " ".join(str(exc).split())[:160]
+            raise OutputError(path, f"cannot write (torch.save failed, disk full or file too large? {reason})") from None
+
+
 def write_text(path: str | Path, text: str) -> None:
     with atomic_open(path, "w", encoding="utf-8") as fh:
         fh.write(text)

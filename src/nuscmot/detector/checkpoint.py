@@ -16,7 +16,7 @@ import torch
 import torch.nn as nn
 
 from nuscmot.common.errors import InputError
-from nuscmot.common.io import atomic_path
+from nuscmot.common.io import save_torch
 from nuscmot.detector.config import MODEL_SIZES, DetectorConfig
 
 log = logging.getLogger(__name__)
@@ -26,9 +26,8 @@ MODEL_CONFIG_KEYS = ("model", "num_classes", "input_size")
 
 
 def save(obj: dict[str, Any], path: str | Path) -> None:
-    """``torch.save`` through a temp file + rename."""
-    with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
+    """``torch.save`` through a temp file + rename; a failed write is one line naming ``path``."""
+    save_torch(obj, path)
 
 
 def load(path: str | Path, what: str = "checkpoint") -> dict[str, Any]:

@@ -53,11 +53,34 @@ def load_coco(path: str | Path, num_classes: int):
     for img in data["images"]:
         if not all(k in img for k in ("id", "file_name", "width", "height")):
             raise InputError(path, f"image entry {img.get('id')!r} lacks id/file_name/width/height")
+    check_annotations(path, data, num_classes)
     coco = COCO()
     coco.dataset = data
     with contextlib.redirect_stdout(io.StringIO()):
         coco.createIndex()
     return coco
+
+
+def check_annotations(path: Path, data: dict, num_classes: int) -> None:
+    """Every annotation has a finite box ``[x, y, w, h]`` of non-negative size, a known
+    category and an image of the file; the first offender is named by its id."""
+    image_ids = {img["id"] for img in data["images"]}
+    for ann in data["annotations"]:
+        aid = ann.get("id") if isinstance(ann, dict) else None
+        try:
+            x, y, w, h = (float(v) for v in ann["bbox"])
+        except (KeyError, TypeError, ValueError):
+            raise InputError(path, f"annotation {aid!r} has no bbox [x, y, w, h] of numbers", key="annotations") from None
+        if not np.isfinite([x, y, w, h]).all():
+            raise InputError(path, f"annotation {aid!r} has a non-finite bbox {ann['bbox']}", key="annotations")
+        if w < 0 or h < 0:
+            raise InputError(path, f"annotation {aid!r} has a box of negative size (w {w:g}, h {h:g})", key="annotations")
+        if ann.get("category_id") not in range(1, num_classes + 1):
+            raise InputError(path, f"annotation {aid!r} has category_id {ann.get('category_id')!r}, "
+                             f"not one of 1..{num_classes}", key="annotations")
+        if ann.get("image_id") not in image_ids:
+            raise InputError(path, f"annotation {aid!r} refers to image_id {ann.get('image_id')!r}, "
+                             "which is not in images", key="annotations")
 
 
 def check_images_exist(paths: list[Path], source: str | Path) -> None:
@@ -161,8 +184,40 @@ class SeededSamples(torch.utils.data.Dataset):
         mosaic, index, seed = key
         random.seed(seed)
         np.random.seed(seed)
-        img, target, _, _ = self.dataset[(mosaic, index)]
+        try:
+            img, target, _, _ = self.dataset[(mosaic, index)]
+        except InputError as exc:  # raised again, as itself, in the main process (see checked_batches)
+            return SampleError(exc.path, exc.problem)
         return img, target
+
+
+class SampleError:
+    """A sample's InputError, carried out of a DataLoader worker as data.
+
+    torch re-raises a worker's exception in the main process as ``type(exc)(traceback_text)``
+    (or a RuntimeError when that constructor fails): a multi-line message, whatever the
+    original. A marker travels through :func:`collate_samples` instead.
+    """
+
+    def __init__(self, path: str, problem: str):
+        self.path, self.problem = path, problem
+
+    def error(self) -> InputError:
+        return InputError(self.path, self.problem)
+
+
+def collate_samples(batch: list):
+    """``default_collate``, or the first :class:`SampleError` of the batch."""
+    failed = next((item for item in batch if isinstance(item, SampleError)), None)
+    return failed if failed is not None else torch.utils.data.default_collate(batch)
+
+
+def checked_batches(loader):
+    """Iterate ``loader``; a batch that carries a :class:`SampleError` raises its InputError."""
+    for batch in loader:
+        if isinstance(batch, SampleError):
+            raise batch.error()
+        yield batch
 
 
 class SeededBatchSampler(YoloBatchSampler):

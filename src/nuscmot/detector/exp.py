@@ -183,7 +183,7 @@ class NuscExp(Exp):
         from torch.utils.data.distributed import DistributedSampler
         from yolox.data import DataLoader
 
-        from nuscmot.detector.data import SeededBatchSampler, worker_init
+        from nuscmot.detector.data import SeededBatchSampler, collate_samples, worker_init
 
         per_rank = max(1, batch_size // world_size)
         sampler = DistributedSampler(dataset, num_replicas=world_size, rank=rank, shuffle=True,
@@ -198,6 +198,7 @@ class NuscExp(Exp):
             pin_memory=pin_memory,
             persistent_workers=workers > 0,
             worker_init_fn=worker_init if workers else None,
+            collate_fn=collate_samples,
         )
 
     def random_resize(self, data_loader=None, epoch=0, rank=0, is_distributed=False, *, step: int = 0):

@@ -49,7 +49,7 @@ from nuscmot.common.errors import InputError, TrainingError
 from nuscmot.common.io import atomic_path, write_json, write_text
 from nuscmot.detector import checkpoint as ckpt_io
 from nuscmot.detector.config import DetectorConfig, model_config, set_cpu_threads
-from nuscmot.detector.data import check_images_exist, load_coco
+from nuscmot.detector.data import check_images_exist, checked_batches, load_coco
 from nuscmot.detector.evaluate import evaluate_coco
 from nuscmot.detector.exp import NuscExp, NuscYOLOX, add_param_groups, trainable_parameters
 from yolox.utils import ModelEMA, all_reduce_norm
@@ -378,7 +378,7 @@ class Run:
                    disable=not self.ctx.is_main, leave=False)
         lr = self.optimizer.param_groups[0]["lr"]
         it = 0
-        for it, (inps, targets) in enumerate(self.loader):
+        for it, (inps, targets) in enumerate(checked_batches(self.loader)):
             if it >= self.iters_per_epoch:
                 break
             gi = epoch * self.iters_per_epoch + it

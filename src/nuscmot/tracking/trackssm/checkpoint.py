@@ -18,7 +18,7 @@ from typing import Any
 import torch
 
 from nuscmot.common.errors import InputError
-from nuscmot.common.io import atomic_path
+from nuscmot.common.io import save_torch
 from nuscmot.tracking.trackssm.model import ModelConfig, TrackSSM
 
 FORMAT = "nuscmot-trackssm"
@@ -28,8 +28,7 @@ VERSION = 1
 def save_checkpoint(path: str | Path, model: TrackSSM, meta: dict[str, Any] | None = None) -> None:
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
     payload = {"format": FORMAT, "version": VERSION, "model": model.cfg.to_dict(), "state_dict": state, "meta": meta or {}}
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+    save_torch(payload, path)
 
 
 def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tuple[TrackSSM, dict[str, Any]]:
