@@ -134,7 +134,7 @@ def test_ddp_is_gated_on_world_size():
 
 
 def test_torchrun_two_processes_on_cpu(tmp_path, toy_coco):
-    """The DDP branch for real: torchrun, 2 CPU processes (gloo); only rank 0 writes."""
+    """The DDP branch for real: `--nproc 2` -> torchrun, 2 CPU processes (gloo); only rank 0 writes."""
     import subprocess
     import sys
 
@@ -144,8 +144,8 @@ def test_torchrun_two_processes_on_cpu(tmp_path, toy_coco):
             "--image-root", str(paths.image_root), "--state-dir", str(paths.state_dir), "--runs-dir", str(paths.runs_dir),
             "--best", str(paths.best), "--latest", str(paths.latest), "--train-log", str(paths.train_log),
             "--config-out", str(paths.config_out)]
-    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-                           "--standalone", "-m", "nuscmot.train", *args],
+    # --nproc 2 is what the `train` rule passes for resources.gpu=2: it re-launches under torchrun
+    proc = subprocess.run([sys.executable, "-m", "nuscmot.train", *args, "--nproc", "2"],
                           capture_output=True, text=True, timeout=300, env={**__import__("os").environ,
                                                                              "OMP_NUM_THREADS": "1"})
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -154,3 +154,25 @@ def test_torchrun_two_processes_on_cpu(tmp_path, toy_coco):
     assert json.loads(paths.config_out.read_text())["derived"]["world_size"] == 2
     ckpt_io.read_model(paths.best, 7)
     assert proc.stderr.count("phase 1: backbone frozen") == 1  # rank 1 logs warnings only
+
+
+def test_nproc_relaunches_under_torchrun_once():
+    from nuscmot.train import needs_launch, torchrun_command
+
+    argv = ["--params", "{}", "--best", "b.pth", "--nproc", "4"]
+    cmd = torchrun_command(4, argv, python="/py")
+    assert cmd[:7] == ["/py", "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "4", "-m"]
+    assert cmd[7:] == ["nuscmot.train", *argv]
+    assert needs_launch(4, {}) and not needs_launch(1, {})
+    assert not needs_launch(4, {"LOCAL_RANK": "0", "WORLD_SIZE": "4"})  # already one of torchrun's
+
+
+def test_nproc_below_one_is_a_usage_error():
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "nuscmot.train", "--params", "{}", *[
+        x for name in ("train-json", "val-json", "image-root", "state-dir", "runs-dir", "best", "latest",
+                       "train-log", "config-out") for x in (f"--{name}", "x")], "--nproc", "0"],
+        capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "--nproc must be at least 1, got 0" in proc.stderr

@@ -79,3 +79,18 @@ def test_profile_dry_run_plans_the_whole_dag(tmp_path, profile):
     write_config(tmp_path, tiny_config(tmp_path))
     args = ("--workflow-profile", str(ROOT / "profiles" / profile), "all")
     assert dict(planned_jobs(tmp_path, *args)) == FULL_DAG
+
+
+def train_command(tmp_path, *args: str) -> str:
+    """The `train` job's shell command as a dry run prints it."""
+    write_config(tmp_path, tiny_config(tmp_path))
+    out = snakemake(tmp_path, "train", "--dry-run", "--printshellcmds", *args).stdout  # args take nargs="+"
+    return next(ln for ln in out.splitlines() if "python -m nuscmot.train" in ln)
+
+
+def test_train_runs_one_process_per_declared_gpu(tmp_path):
+    """resources.gpu of `train` becomes --nproc (torchrun when > 1): the rule declares 1, a
+    profile or --set-resources raises it."""
+    assert train_command(tmp_path).endswith(f"--nproc 1 > {tmp_path}/results/logs/train.log 2>&1")
+    four = train_command(tmp_path, "--set-resources", "train:gpu=4", "--resources", "gpu=4")
+    assert "--nproc 4 >" in four

@@ -1,7 +1,8 @@
 # Detector: two-phase YOLOX fine-tuning, COCO evaluation, CAM_FRONT inference.
 # Resumable training state lives in OUT.detector_state (not a declared output), so
 # Snakemake's incomplete-output cleanup never deletes it; delete that folder to force a
-# fresh run.
+# fresh run. `train` runs one DDP process per GPU of `resources.gpu` (torchrun when > 1):
+# set it in a profile (set-resources: train: gpu: 4) or with --set-resources train:gpu=4.
 
 
 rule train:
@@ -32,7 +33,8 @@ rule train:
         " --val-json {input.coco_val:q} --image-root {input.dataroot:q}"
         " --state-dir {params.state:q} --runs-dir {params.runs:q}"
         " --best {output.best:q} --latest {output.latest:q}"
-        " --train-log {output.train_log:q} --config-out {output.config:q} > {log:q} 2>&1"
+        " --train-log {output.train_log:q} --config-out {output.config:q}"
+        " --nproc {resources.gpu} > {log:q} 2>&1"
 
 
 rule evaluate_detector:
