@@ -21,12 +21,26 @@ from typing import Mapping, Sequence
 from nuscmot.common import cli
 
 
+def without_nproc(argv: Sequence[str]) -> list[str]:
+    """``argv`` less ``--nproc N`` / ``--nproc=N``: torchrun's own parser would take
+    ``--nproc`` for an ambiguous abbreviation of its ``--nproc-per-node``/``--nproc_per_node``."""
+    out, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--nproc":
+            skip = True
+        elif not arg.startswith("--nproc="):
+            out.append(arg)
+    return out
+
+
 def torchrun_command(nproc: int, argv: Sequence[str], python: str = sys.executable) -> list[str]:
-    """The command that runs ``python -m nuscmot.train argv`` as ``nproc`` DDP processes on
-    this node (``torch.distributed.run`` is torchrun's module; ``--standalone`` picks a free
-    rendezvous port, so two trainings on one node do not collide)."""
+    """The command that runs ``python -m nuscmot.train argv`` (less ``--nproc``) as ``nproc``
+    DDP processes on this node (``torch.distributed.run`` is torchrun's module;
+    ``--standalone`` picks a free rendezvous port, so two trainings on one node do not collide)."""
     return [python, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(nproc),
-            "-m", "nuscmot.train", *argv]
+            "-m", "nuscmot.train", *without_nproc(argv)]
 
 
 def needs_launch(nproc: int, env: Mapping[str, str]) -> bool:

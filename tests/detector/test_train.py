@@ -159,10 +159,12 @@ def test_torchrun_two_processes_on_cpu(tmp_path, toy_coco):
 def test_nproc_relaunches_under_torchrun_once():
     from nuscmot.train import needs_launch, torchrun_command
 
-    argv = ["--params", "{}", "--best", "b.pth", "--nproc", "4"]
+    argv = ["--params", "{}", "--nproc", "4", "--best", "b.pth"]
     cmd = torchrun_command(4, argv, python="/py")
     assert cmd[:7] == ["/py", "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "4", "-m"]
-    assert cmd[7:] == ["nuscmot.train", *argv]
+    # --nproc is not passed on: torchrun's parser would read it as an ambiguous abbreviation
+    assert cmd[7:] == ["nuscmot.train", "--params", "{}", "--best", "b.pth"]
+    assert torchrun_command(2, ["--nproc=2", "--best", "b"], python="/py")[7:] == ["nuscmot.train", "--best", "b"]
     assert needs_launch(4, {}) and not needs_launch(1, {})
     assert not needs_launch(4, {"LOCAL_RANK": "0", "WORLD_SIZE": "4"})  # already one of torchrun's
 
