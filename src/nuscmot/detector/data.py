@@ -252,8 +252,8 @@ def worker_init(_worker_id: int) -> None:
 class ImageFilesDataset(torch.utils.data.Dataset):
     """Letterboxed images for evaluation/inference: ``(canvas, ratio, h, w, index)``.
 
-    An unreadable image yields ``h == w == 0``; the caller raises an InputError naming it
-    (exceptions raised inside DataLoader workers lose their type).
+    An unreadable image yields a :class:`SampleError` (exceptions raised inside DataLoader
+    workers lose their type); :func:`image_loader` batches carry it to :func:`checked_batches`.
     """
 
     def __init__(self, files: list[Path], input_size: tuple[int, int]):
@@ -266,15 +266,15 @@ class ImageFilesDataset(torch.utils.data.Dataset):
     def __getitem__(self, index: int):
         img = read_image(self.files[index])
         if img is None:
-            canvas = np.zeros((3, *self.input_size), dtype=np.float32)
-            return torch.from_numpy(canvas), 1.0, 0, 0, index
+            return SampleError(str(self.files[index]), "cannot decode image")
         canvas, ratio = letterbox(img, self.input_size)
         return torch.from_numpy(canvas), float(ratio), int(img.shape[0]), int(img.shape[1]), index
 
 
 def image_loader(dataset: torch.utils.data.Dataset, batch_size: int, workers: int, device: Any,
                  sampler: Any = None) -> torch.utils.data.DataLoader:
-    """Ordered DataLoader for :class:`ImageFilesDataset` (workers decode, pinned on CUDA)."""
+    """Ordered DataLoader for :class:`ImageFilesDataset` (workers decode, pinned on CUDA);
+    iterate it through :func:`checked_batches`."""
     return torch.utils.data.DataLoader(
         dataset,
         batch_size=batch_size,
@@ -283,6 +283,7 @@ def image_loader(dataset: torch.utils.data.Dataset, batch_size: int, workers: in
         num_workers=workers,
         pin_memory=torch.device(device).type == "cuda",
         worker_init_fn=worker_init if workers else None,
+        collate_fn=collate_samples,
     )
 
 

@@ -14,8 +14,7 @@ import torch.nn as nn
 from tqdm import tqdm
 
 import nuscmot.detector  # noqa: F401  (makes yolox importable)
-from nuscmot.common.errors import InputError
-from nuscmot.detector.data import ImageFilesDataset, image_loader
+from nuscmot.detector.data import ImageFilesDataset, checked_batches, image_loader
 from nuscmot.detector.letterbox import boxes_to_image
 from yolox.utils import postprocess
 
@@ -76,12 +75,10 @@ def detect_files(
     loader = image_loader(dataset, batch_size, workers, device)
     dtype = torch.float16 if half and device.type == "cuda" else torch.float32
     bar = tqdm(total=len(files), desc=progress, unit="img", disable=progress is None, leave=False)
-    for imgs, ratios, hs, ws, idxs in loader:
+    for imgs, ratios, hs, ws, idxs in checked_batches(loader):
         imgs = imgs.to(device, dtype=dtype, non_blocking=True)
         results = forward_postprocess(model, imgs, num_classes, conf_threshold, nms_threshold)
         for det, ratio, h, w, idx in zip(results, ratios.tolist(), hs.tolist(), ws.tolist(), idxs.tolist()):
-            if h == 0:
-                raise InputError(files[idx], "cannot decode image")
             if det is None:
                 empty = np.zeros((0,), dtype=np.float64)
                 yield Detections(idx, np.zeros((0, 4)), empty, empty.astype(np.int64), (h, w))
