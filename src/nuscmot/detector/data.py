@@ -136,7 +136,7 @@ class CocoJsonDataset(YoloxDataset):
                 continue
             x, y, w, h = (float(v) for v in ann["bbox"])
             x1, y1 = max(0.0, x), max(0.0, y)  # clipped to the image, far corner kept in place
-            x2, y2 = min(width, x + max(0.0, w)), min(height, y + max(0.0, h))
+            x2, y2 = min(width, x + w), min(height, y + h)  # w, h >= 0: checked by load_coco
             if w * h > 0 and x2 > x1 and y2 > y1:
                 rows.append((x1, y1, x2, y2, self.class_ids.index(int(ann["category_id"]))))
         res = np.asarray(rows, dtype=np.float64).reshape(-1, 5)
