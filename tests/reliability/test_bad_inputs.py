@@ -18,7 +18,7 @@ import json
 import os
 import re
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -426,7 +426,6 @@ class Case:
     make: Callable[[Run], tuple]
     error: str  # regex the last stderr line must match (fully)
     exit_code: int = 2
-    marks: tuple = field(default=())
 
 
 CASES = [
@@ -508,10 +507,7 @@ CASES = [
 
 
 def _params(cases):
-    out = []
-    for c in cases:
-        out.append(pytest.param(c, id=re.sub(r"[^a-z0-9]+", "-", c.name.lower()).strip("-"), marks=list(c.marks)))
-    return out
+    return [pytest.param(c, id=re.sub(r"[^a-z0-9]+", "-", c.name.lower()).strip("-")) for c in cases]
 
 
 @pytest.mark.parametrize("case", _params(CASES))
