@@ -30,6 +30,7 @@ class DetectorConfig:
     model: str = "yolox_l"
     num_classes: int = 7
     pretrained: str = ""
+    pretrained_sha256: str = ""   # when set, the pretrained file must have this digest
     allow_scratch: bool = False
     input_size: tuple[int, int] = (640, 640)  # (h, w)
     multiscale_range: int = 5

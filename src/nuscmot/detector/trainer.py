@@ -124,11 +124,32 @@ def file_digest(path: Path) -> str:
     return h.hexdigest()
 
 
+def check_digest(path: Path, expected: str) -> None:
+    """A pretrained file must be the one the config names: its sha256 is checked when given."""
+    if not expected:
+        return
+    actual = file_digest(path)
+    if actual != expected.lower():
+        raise InputError(path, f"sha256 {actual[:16]}... does not match detector.pretrained_sha256 "
+                               f"{expected[:16]}... (a different or damaged file; restore it or update the digest)")
+
+
+def changed_fields(cfg: DetectorConfig) -> dict[str, Any]:
+    """The config fields that differ from their dataclass default (less RUNTIME_ONLY).
+
+    Leaving defaults out keeps a saved state resumable when a later version adds a field
+    (with a default that changes nothing): a long run cut off mid-way survives the upgrade.
+    """
+    defaults = DetectorConfig()
+    return {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg)
+            if f.name not in RUNTIME_ONLY and getattr(cfg, f.name) != getattr(defaults, f.name)}
+
+
 def fingerprint(cfg: DetectorConfig, paths: TrainPaths) -> str:
     """Config slice + contents of the inputs that change what training computes."""
     pre = Path(cfg.pretrained) if cfg.pretrained else None
     doc = {
-        "cfg": {k: v for k, v in dataclasses.asdict(cfg).items() if k not in RUNTIME_ONLY},
+        "cfg": changed_fields(cfg),
         "train_json": file_digest(paths.train_json),
         "val_json": file_digest(paths.val_json),
         "pretrained": file_digest(pre) if pre is not None and pre.is_file() else None,
@@ -317,6 +338,7 @@ class Run:
     def _init_weights(self) -> None:
         path = self.cfg.pretrained
         if path and Path(path).is_file():
+            check_digest(Path(path), self.cfg.pretrained_sha256)
             loaded, skipped = ckpt_io.load_pretrained(self.model, path)
             self._note(f"pretrained {path}: loaded {len(loaded)} tensors, skipped {len(skipped)} "
                        f"(shape mismatch or missing: {', '.join(s.split(' ')[0] for s in skipped[:6])}"

@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 
 def scene_names(cfg: SynthConfig) -> list[str]:
-    return [f"scene-{i + 1:04d}" for i in range(cfg.n_scenes)]
+    return [f"scene-{cfg.scene_offset + i + 1:04d}" for i in range(cfg.n_scenes)]
 
 
 def split_scenes(cfg: SynthConfig) -> dict[str, list[str]]:

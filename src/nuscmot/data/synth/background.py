@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from nuscmot.data.synth.calibration import Camera
+from nuscmot.data.synth.config import LIGHTING_KINDS, LightingMix
 from nuscmot.data.synth.layout import CROSSWALK, STOP_LINE, Layout
 
 TEXTURE_SIZE = 256
@@ -43,8 +44,8 @@ class Lighting:
         return self.kind == "night"
 
 
-def make_lighting(rng: np.random.Generator) -> Lighting:
-    kind = str(rng.choice(["clear", "overcast", "dusk", "night", "rain"], p=[0.42, 0.26, 0.1, 0.12, 0.1]))
+def make_lighting(rng: np.random.Generator, mix: LightingMix = LightingMix()) -> Lighting:
+    kind = str(rng.choice(list(LIGHTING_KINDS), p=mix.probabilities))
     az = rng.uniform(-np.pi, np.pi)
     el = {"clear": rng.uniform(0.35, 1.1), "overcast": 0.9, "dusk": rng.uniform(0.05, 0.2),
           "night": 0.8, "rain": 0.9}[kind]

@@ -13,6 +13,7 @@ PARAMS_SOURCE = "--params"
 # key -> (minimum, maximum) as in workflow/schemas/data.schema.yaml#/$defs/synth
 _INT_RANGES: dict[str, tuple[int, int | None]] = {
     "seed": (0, None),
+    "scene_offset": (0, 8999),
     "train_scenes": (1, 9999),
     "val_scenes": (1, 9999),
     "frames_per_scene": (2, 400),
@@ -24,11 +25,44 @@ _INT_RANGES: dict[str, tuple[int, int | None]] = {
 }
 
 
+LIGHTING_KINDS = ("clear", "overcast", "dusk", "night", "rain")
+
+
+@dataclass(frozen=True)
+class LightingMix:
+    """Relative frequency of each lighting kind per scene (normalised; nuScenes-like default)."""
+
+    clear: float = 0.42
+    overcast: float = 0.26
+    dusk: float = 0.10
+    night: float = 0.12
+    rain: float = 0.10
+
+    def __post_init__(self) -> None:
+        for kind in LIGHTING_KINDS:
+            value = getattr(self, kind)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise InputError(PARAMS_SOURCE, f"synth.lighting.{kind} must be a number >= 0, got {value!r}",
+                                 key=kind)
+        if sum(self.weights) <= 0:
+            raise InputError(PARAMS_SOURCE, "synth.lighting: at least one kind needs a weight > 0", key="lighting")
+
+    @property
+    def weights(self) -> list[float]:
+        return [float(getattr(self, kind)) for kind in LIGHTING_KINDS]
+
+    @property
+    def probabilities(self) -> list[float]:
+        w = self.weights
+        return [x / sum(w) for x in w]
+
+
 @dataclass(frozen=True)
 class SynthConfig:
     """How many scenes, how long, how big the images, how crowded (see config.yaml ``synth``)."""
 
     seed: int = 0
+    scene_offset: int = 0         # scene names start at scene-{offset + 1:04d} (disjoint worlds)
     train_scenes: int = 14
     val_scenes: int = 6
     frames_per_scene: int = 40
@@ -38,6 +72,7 @@ class SynthConfig:
     min_objects: int = 6
     max_objects: int = 28
     distractor_fraction: float = 0.15
+    lighting: LightingMix = LightingMix()
 
     def __post_init__(self) -> None:
         for key, (lo, hi) in _INT_RANGES.items():

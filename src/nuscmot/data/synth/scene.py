@@ -155,7 +155,7 @@ class SceneBuilder:
         r_layout, r_agents, r_look, self.r_render, r_calib, self.r_misc = (np.random.default_rng(s) for s in streams)
         self.key_times = np.arange(cfg.frames_per_scene) * 0.5
         self.layout = make_layout(r_layout)
-        self.lighting = make_lighting(r_layout)
+        self.lighting = make_lighting(r_layout, cfg.lighting)
         self.cams = make_rig(r_calib, cfg.image_width, cfg.image_height)
         self.ego = make_ego(self.layout, r_agents, float(self.key_times[-1]))
         self.density = int(r_agents.integers(cfg.min_objects, cfg.max_objects + 1))
