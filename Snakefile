@@ -28,12 +28,12 @@ rule all:
 
 rule track:
     input:
-        expand(OUT.tracking_dir, tracker=TRACKERS),
+        per_source(OUT.tracking_dir),
 
 
 rule evaluate_tracking:
     input:
-        expand(OUT.metrics_csv, tracker=TRACKERS),
+        per_source(OUT.metrics_csv),
 
 
 include: "workflow/rules/data.smk"

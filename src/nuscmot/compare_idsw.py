@@ -2,18 +2,24 @@
 
 Writes the comparison table (CSV and Markdown), ``idsw_paradox_analysis.json`` (per-sequence
 IDSW delta with detection gaps and crowding, and their Pearson/Spearman correlations), and
-the figures (a folder of PNGs, swapped into place when complete).
+the figures (a folder of PNGs, swapped into place when complete), for every detection source the
+trackers ran on (the detector's output and GT-derived detections): one section of the table and
+one key of the JSON each, each saying whether its verdict is meaningful (enough detection recall,
+enough baseline switches) and why not.
 
     python -m nuscmot.compare_idsw --params '{"cfg": <compare>, "evaluation": <evaluation>}' \
-        --trackers kalman trackssm --metrics K.json T.json --results DIR DIR --dets-dir DIR \
+        --sources detector gt --trackers kalman trackssm \
+        --metrics DK.json DT.json GK.json GT.json --results DIR DIR DIR DIR --dets-dir DIR DIR \
         --mot-dir DIR --seqmap F --out-csv F --out-md F --out-json F --plots-dir DIR
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 import dataclasses
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -60,23 +66,26 @@ def switch_frames(mot_dir: Path, results: dict[str, Path], name: str, cfg: Evalu
 
 
 def write_table(path: Path, rows: list[dict[str, Any]]) -> None:
+    """The comparison table of every source (``source`` column first)."""
     def cell(v: Any) -> str:
         if v is None:
             return ""
         return f"{v:.6f}" if isinstance(v, float) else str(v)
 
+    columns = ["source", *compare.TABLE_COLUMNS]
     with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(compare.TABLE_COLUMNS)
+        writer.writerow(columns)
         for r in rows:
-            writer.writerow([cell(r[c]) for c in compare.TABLE_COLUMNS])
+            writer.writerow([cell(r[c]) for c in columns])
 
 
-def draw_plots(folder: Path, result: dict, names: list[str], counts: dict, worst: dict) -> None:
+def draw_plots(folder: Path, prefix: str, result: dict, names: list[str], counts: dict, worst: dict) -> None:
     baseline, compared = result["baseline"], result["compared"]
     seqs = result["sequences"]
     plots.idsw_per_sequence(
-        folder / "idsw_per_sequence.png", names, {t: {s: seqs[s]["idsw"][t] for s in names} for t in result["trackers"]}, baseline
+        folder / f"{prefix}idsw_per_sequence.png", names,
+        {t: {s: seqs[s]["idsw"][t] for s in names} for t in result["trackers"]}, baseline,
     )
     deltas = {t: [seqs[s]["idsw_delta"][t] for s in names] for t in compared}
     for var, fname, title in (
@@ -85,33 +94,91 @@ def draw_plots(folder: Path, result: dict, names: list[str], counts: dict, worst
     ):
         group, key, label = compare.VARIABLES[var]
         plots.delta_scatter(
-            folder / fname,
+            folder / f"{prefix}{fname}",
             [seqs[s][group][key] for s in names],
             deltas,
             {t: result["correlations"][t][var]["pearson"]["r"] for t in compared},
             xlabel=label,
-            title=title,
+            title=f"{title} ({prefix.rstrip('_')})" if prefix else title,
             baseline=baseline,
         )
     seq = worst["sequence"]
     sub = f"largest |IDSW delta| ({worst['tracker']}: {worst['idsw_delta']:+d})" if worst["tracker"] else "most switches"
-    plots.switch_timeline(folder / "timeline_worst.png", seq, counts[seq], worst["switch_frames"], subtitle=sub)
+    plots.switch_timeline(folder / f"{prefix}timeline_worst.png", seq, counts[seq], worst["switch_frames"], subtitle=sub)
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+@dataclass(frozen=True)
+class SourceInputs:
+    """What one detection source's comparison reads: per tracker metrics and results, its detections."""
+
+    source: str
+    metrics: dict[str, Path]
+    results: dict[str, Path]
+    dets_dir: Path
+
+
+def compare_source(src: SourceInputs, trackers: list[str], names: list[str], mot_dir: Path, cfg: compare.CompareConfig,
+                   ecfg: EvaluationConfig) -> tuple[list[dict], dict, dict]:
+    """Rows, analysis (with validity and the worst sequence) and GT counts of one source."""
+    metrics = {t: compare.load_metrics(src.metrics[t], t, names) for t in trackers}
+    for t, m in metrics.items():
+        if m.get("params", {}).get("iou_threshold", ecfg.iou_threshold) != ecfg.iou_threshold:
+            log.warning("%s metrics used iou_threshold %s, the analysis uses %s", t, m["params"]["iou_threshold"], ecfg.iou_threshold)
+    rows = [{"source": src.source, **r} for r in compare.comparison_rows(metrics, trackers, cfg.baseline, names)]
+    explanatory, counts = explanatory_variables(mot_dir, src.dets_dir, names, ecfg)
+    result = compare.analysis(metrics, trackers, cfg.baseline, names, explanatory, cfg)
+    seq, tracker = compare.worst_sequence(result, names)
+    worst = {
+        "sequence": seq,
+        "tracker": tracker,
+        "idsw_delta": result["sequences"][seq]["idsw_delta"].get(tracker, 0) if tracker else 0,
+        "switch_frames": switch_frames(mot_dir, src.results, seq, ecfg),
+    }
+    for t, frames in worst["switch_frames"].items():
+        if len(frames) != result["sequences"][seq]["idsw"][t]:
+            log.warning("%s: %d switches re-evaluated in %s, %d in its metrics JSON (different evaluation params?)",
+                        t, len(frames), seq, result["sequences"][seq]["idsw"][t])  # fmt: skip
+    result["worst_sequence"] = worst
+    return rows, result, counts
+
+
+def source_inputs(args: argparse.Namespace, trackers: list[str]) -> list[SourceInputs]:
+    """Split the flat ``--metrics``/``--results`` lists (source-major) into one group per source."""
+    sources = list(args.sources)
+    if len(set(sources)) != len(sources):
+        raise InputError("--sources", f"duplicate source names: {' '.join(sources)}")
+    n = len(trackers) * len(sources)
+    for flag, values in (("--metrics", args.metrics), ("--results", args.results)):
+        if len(values) != n:
+            raise InputError(flag, f"expected {n} paths (one per source and tracker, source-major), got {len(values)}")
+    if len(args.dets_dir) != len(sources):
+        raise InputError("--dets-dir", f"expected {len(sources)} folders (one per source), got {len(args.dets_dir)}")
+    k = len(trackers)
+    return [SourceInputs(s, dict(zip(trackers, args.metrics[i * k:(i + 1) * k])),
+                         dict(zip(trackers, args.results[i * k:(i + 1) * k])), args.dets_dir[i])
+            for i, s in enumerate(sources)]
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = cli.parser("Compare trackers' identity switches and explain the difference.")
+    p.add_argument("--sources", nargs="+", default=["detector"],
+                   help="detection sources the trackers ran on (detector, gt)")
     p.add_argument("--trackers", required=True, nargs="+")
-    p.add_argument("--metrics", required=True, nargs="+", type=Path, help="metrics JSON per tracker, same order")
-    p.add_argument("--results", required=True, nargs="+", type=Path, help="results folder per tracker, same order")
-    p.add_argument("--dets-dir", required=True, type=Path, help="detections the trackers ran on")
+    p.add_argument("--metrics", required=True, nargs="+", type=Path,
+                   help="metrics JSON per source and tracker (source-major, trackers in --trackers order)")
+    p.add_argument("--results", required=True, nargs="+", type=Path, help="results folder per source and tracker, same order")
+    p.add_argument("--dets-dir", required=True, nargs="+", type=Path, help="detections per source, --sources order")
     p.add_argument("--mot-dir", required=True, type=Path)
     p.add_argument("--seqmap", required=True, type=Path)
     p.add_argument("--out-csv", required=True, type=Path)
     p.add_argument("--out-md", required=True, type=Path)
     p.add_argument("--out-json", required=True, type=Path)
     p.add_argument("--plots-dir", required=True, type=Path)
-    args = p.parse_args(argv)
+    return p.parse_args(argv)
 
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
     params = cli.load_params(args.params)
     unknown = sorted(set(params) - {"cfg", "evaluation"})
     if unknown:
@@ -121,43 +188,29 @@ def main(argv: Sequence[str] | None = None) -> None:
     trackers = list(args.trackers)
     if len(set(trackers)) != len(trackers):
         raise InputError("--trackers", f"duplicate tracker names: {' '.join(trackers)}")
-    for flag, values in (("--metrics", args.metrics), ("--results", args.results)):
-        if len(values) != len(trackers):
-            raise InputError(flag, f"expected {len(trackers)} paths (one per tracker in --trackers), got {len(values)}")
+    groups = source_inputs(args, trackers)
     if cfg.baseline not in trackers:
         raise InputError("compare", f"baseline {cfg.baseline!r} is not one of the trackers ({', '.join(trackers)})", key="baseline")
     names = read_seqmap(args.seqmap)
     if not names:
         raise InputError(args.seqmap, "seqmap lists no sequences")
 
-    metrics = {t: compare.load_metrics(m, t, names) for t, m in zip(trackers, args.metrics)}
-    for t, m in metrics.items():
-        if m.get("params", {}).get("iou_threshold", ecfg.iou_threshold) != ecfg.iou_threshold:
-            log.warning("%s metrics used iou_threshold %s, the analysis uses %s", t, m["params"]["iou_threshold"], ecfg.iou_threshold)
-    rows = compare.comparison_rows(metrics, trackers, cfg.baseline, names)
-    explanatory, counts = explanatory_variables(args.mot_dir, args.dets_dir, names, ecfg)
-    result = compare.analysis(metrics, trackers, cfg.baseline, names, explanatory)
-    seq, tracker = compare.worst_sequence(result, names)
-    worst = {
-        "sequence": seq,
-        "tracker": tracker,
-        "idsw_delta": result["sequences"][seq]["idsw_delta"].get(tracker, 0) if tracker else 0,
-        "switch_frames": switch_frames(args.mot_dir, dict(zip(trackers, args.results)), seq, ecfg),
-    }
-    for t, frames in worst["switch_frames"].items():
-        if len(frames) != result["sequences"][seq]["idsw"][t]:
-            log.warning("%s: %d switches re-evaluated in %s, %d in its metrics JSON (different evaluation params?)",
-                        t, len(frames), seq, result["sequences"][seq]["idsw"][t])  # fmt: skip
-    result["worst_sequence"] = worst
-    result["params"] = {"compare": dataclasses.asdict(cfg), "evaluation": dataclasses.asdict(ecfg)}
-    md = compare.markdown(rows, result, names, iou_threshold=ecfg.iou_threshold, min_visibility=ecfg.min_visibility)
-
+    sections, rows, doc = {}, [], {}
     with atomic_dir(args.plots_dir) as folder:
-        draw_plots(folder, result, names, counts, worst)
+        for src in groups:
+            src_rows, result, counts = compare_source(src, trackers, names, args.mot_dir, cfg, ecfg)
+            draw_plots(folder, f"{src.source}_", result, names, counts, result["worst_sequence"])
+            sections[src.source] = ([{k: v for k, v in r.items() if k != "source"} for r in src_rows], result)
+            rows += src_rows
+            doc[src.source] = result
+    doc["params"] = {"compare": dataclasses.asdict(cfg), "evaluation": dataclasses.asdict(ecfg)}
+    md = compare.markdown_sources(sections, names, iou_threshold=ecfg.iou_threshold, min_visibility=ecfg.min_visibility)
     write_table(args.out_csv, rows)
-    write_json(args.out_json, result)
+    write_json(args.out_json, doc)
     write_text(args.out_md, md)
-    log.info("compared %s on %d sequences; worst sequence %s", ", ".join(trackers), len(names), seq)
+    for source, (_, result) in sections.items():
+        log.info("%s: compared %s on %d sequences (%s)", source, ", ".join(trackers), len(names),
+                 "meaningful" if result["meaningful"] else f"not meaningful: {result['reason']}")
 
 
 if __name__ == "__main__":

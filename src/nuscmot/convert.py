@@ -2,7 +2,11 @@
 
     python -m nuscmot.convert --params '{"cfg": {<convert slice>}, "version": "v1.0-synth"}' \
         --dataroot D --coco-train F --coco-val F --coco-test F --mot-dir DIR --seqmap F \
-        --traj-train F.parquet --traj-val F.parquet --splits F.json
+        --traj-train F.parquet --traj-val F.parquet --splits F.json \
+        [--tune-mot-dir DIR --tune-seqmap F]
+
+The tuning split (``--tune-*``) is the test camera of the detector-val scenes, from the official
+*train* side: motion models and association are tuned there, never on a test scene.
 
 See :mod:`nuscmot.data.convert` for what is written and which filters apply.
 """
@@ -26,6 +30,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     p.add_argument("--traj-train", required=True, type=Path, help="parquet trajectories, detector train scenes")
     p.add_argument("--traj-val", required=True, type=Path, help="parquet trajectories, detector val scenes")
     p.add_argument("--splits", required=True, type=Path, help="JSON of the scene splits")
+    p.add_argument("--tune-mot-dir", type=Path, default=None,
+                   help="folder of MOT sequences for tuning (test camera of the detector-val scenes)")
+    p.add_argument("--tune-seqmap", type=Path, default=None, help="MOT seqmap of the tuning sequences")
     args = p.parse_args(argv)
 
     from nuscmot.data.convert import Outputs, convert, parse_params
@@ -40,6 +47,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         traj_train=args.traj_train,
         traj_val=args.traj_val,
         splits=args.splits,
+        tune_mot_dir=args.tune_mot_dir,
+        tune_seqmap=args.tune_seqmap,
     )
     return convert(cfg, version, args.dataroot, outputs)
 

@@ -372,3 +372,20 @@ def test_interrupted_run_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         generate(synth_config(SMALL), VERSION, out, workers=1)
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_lighting_mix_is_configurable():
+    """``synth.lighting`` weights pick each scene's lighting; a single kind gives only that kind."""
+    from nuscmot.data.synth.background import make_lighting
+    from nuscmot.data.synth.config import LightingMix
+
+    rng = np.random.default_rng(0)
+    assert {make_lighting(rng, LightingMix(clear=0, overcast=0, dusk=0, night=1, rain=0)).kind for _ in range(20)} == {"night"}
+    kinds = Counter(make_lighting(rng, LightingMix(clear=3, overcast=1, dusk=0, night=0, rain=0)).kind for _ in range(400))
+    assert set(kinds) == {"clear", "overcast"} and 250 < kinds["clear"] < 350
+    assert synth_config({"lighting": {"night": 2, "clear": 2}}).lighting.probabilities[0] == pytest.approx(
+        2 / (2 + 2 + 0.26 + 0.10 + 0.10))
+    with pytest.raises(InputError, match="at least one kind"):
+        synth_config({"lighting": {"clear": 0, "overcast": 0, "dusk": 0, "night": 0, "rain": 0}})
+    with pytest.raises(InputError, match="synth.lighting.dusk must be a number >= 0"):
+        synth_config({"lighting": {"dusk": -1}})

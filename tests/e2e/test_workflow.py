@@ -42,8 +42,9 @@ def test_dag_outputs(completed):
     assert seqs == sorted(splits["test"])
     for seq in seqs:
         assert (res / "detections" / f"{seq}.txt").is_file()
-        for tracker in ALL_TRACKERS:
-            assert (res / "tracking" / tracker / f"{seq}.txt").is_file()
+        for source in ("detector", "gt"):
+            for tracker in ALL_TRACKERS:
+                assert (res / "tracking" / source / tracker / f"{seq}.txt").is_file()
     assert (res / "detector" / "weights" / "best_ckpt.pth").stat().st_size > 0
     metrics = json.loads((res / "detector" / "metrics.json").read_text())
     assert metrics
@@ -72,8 +73,8 @@ def test_report(completed):
 STALENESS = {
     "convert.min_box_size": (
         3,
-        {"convert": 1, "train": 1, "evaluate_detector": 1, "infer": 1, "train_trackssm": 1,
-         "run_tracker": 2, "evaluate_tracker": 2, "compare_idsw": 1, "all": 1},
+        {"convert": 1, "gt_detections": 1, "train": 1, "evaluate_detector": 1, "infer": 1, "train_trackssm": 1,
+         "run_tracker": 4, "evaluate_tracker": 4, "compare_idsw": 1, "all": 1},
     ),
     "detector.basic_lr_per_img": (
         0.002,
@@ -86,19 +87,19 @@ STALENESS = {
     ),
     "trackssm.lr": (
         0.001,
-        {"train_trackssm": 1, "run_tracker": 1, "evaluate_tracker": 1, "compare_idsw": 1, "all": 1},
+        {"train_trackssm": 1, "run_tracker": 2, "evaluate_tracker": 2, "compare_idsw": 1, "all": 1},
     ),
     "tracking.association.max_age": (
         10,
-        {"run_tracker": 2, "evaluate_tracker": 2, "compare_idsw": 1, "all": 1},
+        {"run_tracker": 4, "evaluate_tracker": 4, "compare_idsw": 1, "all": 1},
     ),
     "tracking.motion.kalman.std_weight_position": (
         0.1,
-        {"run_tracker": 1, "evaluate_tracker": 1, "compare_idsw": 1, "all": 1},
+        {"run_tracker": 2, "evaluate_tracker": 2, "compare_idsw": 1, "all": 1},
     ),
     "evaluation.iou_threshold": (
         0.4,
-        {"evaluate_tracker": 2, "compare_idsw": 1, "all": 1},
+        {"evaluate_tracker": 4, "compare_idsw": 1, "all": 1},
     ),
     "compare.baseline": (
         "trackssm",

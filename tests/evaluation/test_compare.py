@@ -15,7 +15,8 @@ from nuscmot.evaluation import compare, plots
 from .builders import det_row, random_sequence, write_dataset
 
 PNG = b"\x89PNG\r\n\x1a\n"
-PLOTS = ["idsw_delta_vs_crowding.png", "idsw_delta_vs_gaps.png", "idsw_per_sequence.png", "timeline_worst.png"]
+PLOTS = ["detector_idsw_delta_vs_crowding.png", "detector_idsw_delta_vs_gaps.png", "detector_idsw_per_sequence.png",
+         "detector_timeline_worst.png"]
 
 
 def fake_metrics(idsw: dict[str, dict[str, int]]) -> dict:
@@ -70,7 +71,8 @@ def test_correlation_values_and_degenerate_cases():
 def explanatory(names, gaps, objects):
     return {
         s: {
-            "gaps": {"gap_frames": g, "gap_frames_per_track": g / 2, "gap_runs": g, "per_track": {}},
+            "gaps": {"gap_frames": g, "gap_frames_per_track": g / 2, "gap_runs": g, "per_track": {},
+                     "gt_boxes": 100, "matched_gt_boxes": 80},
             "crowding": {"mean_objects_per_frame": o, "max_objects_per_frame": int(o) + 1, "mean_pairwise_iou": 0.1},
         }
         for s, g, o in zip(names, gaps, objects)
@@ -80,8 +82,11 @@ def explanatory(names, gaps, objects):
 def test_analysis_markdown_and_worst_sequence():
     names = ["a", "b", "c", "d"]
     m = fake_metrics({"kalman": dict(zip(names, [1, 2, 3, 0])), "trackssm": dict(zip(names, [2, 6, 3, 9]))})
-    result = compare.analysis(m, ["kalman", "trackssm"], "kalman", names, explanatory(names, [1, 4, 0, 9], [3, 5, 2, 8]))
+    cfg = compare.CompareConfig(min_baseline_idsw=5)
+    result = compare.analysis(m, ["kalman", "trackssm"], "kalman", names, explanatory(names, [1, 4, 0, 9], [3, 5, 2, 8]),
+                              cfg)
     assert result["compared"] == ["trackssm"]
+    assert result["meaningful"] is True and result["detection_recall"] == pytest.approx(0.8)
     assert [result["sequences"][s]["idsw_delta"]["trackssm"] for s in names] == [1, 4, 0, 9]
     corr = result["correlations"]["trackssm"]
     assert set(corr) == set(compare.VARIABLES)
@@ -161,12 +166,14 @@ def two_trackers(tmp_path_factory):
     return paths
 
 
-def run_compare(paths, out, trackers=("kalman", "trackssm"), baseline="kalman", metrics=None):
-    metrics = metrics or [str(paths.metrics[t]) for t in trackers]
+def run_compare(paths, out, trackers=("kalman", "trackssm"), baseline="kalman", metrics=None, sources=("detector",),
+                cfg=None):
+    metrics = metrics or [str(paths.metrics[t]) for _ in sources for t in trackers]
     compare_idsw.main(
-        ["--params", json.dumps({"cfg": {"baseline": baseline}, "evaluation": {"iou_threshold": 0.5}}),
-         "--trackers", *trackers, "--metrics", *metrics, "--results", *[str(paths.results[t]) for t in trackers],
-         "--dets-dir", str(paths.dets_dir), "--mot-dir", str(paths.mot_dir), "--seqmap", str(paths.seqmap),
+        ["--params", json.dumps({"cfg": {"baseline": baseline, **(cfg or {})}, "evaluation": {"iou_threshold": 0.5}}),
+         "--sources", *sources, "--trackers", *trackers, "--metrics", *metrics,
+         "--results", *[str(paths.results[t]) for _ in sources for t in trackers],
+         "--dets-dir", *[str(paths.dets_dir)] * len(sources), "--mot-dir", str(paths.mot_dir), "--seqmap", str(paths.seqmap),
          "--out-csv", str(out / "compare.csv"), "--out-md", str(out / "compare.md"),
          "--out-json", str(out / "analysis.json"), "--plots-dir", str(out / "plots")]
     )  # fmt: skip
@@ -176,6 +183,7 @@ def test_compare_idsw_entry_point(two_trackers, tmp_path):
     run_compare(two_trackers, tmp_path)
     rows = list(csv.DictReader((tmp_path / "compare.csv").open()))
     assert [r["sequence"] for r in rows[:2]] == ["OVERALL", "OVERALL"]
+    assert {r["source"] for r in rows} == {"detector"}
     assert len(rows) == 2 + 4 * 2
     kal = json.loads(two_trackers.metrics["kalman"].read_text())["overall"]["IDSW"]
     ssm = json.loads(two_trackers.metrics["trackssm"].read_text())["overall"]["IDSW"]
@@ -183,7 +191,7 @@ def test_compare_idsw_entry_point(two_trackers, tmp_path):
     assert int(rows[1]["IDSW_delta"]) == ssm - kal and float(rows[1]["IDSW_ratio"]) == pytest.approx(ssm / kal, abs=1e-6)
     md = (tmp_path / "compare.md").read_text()
     assert f"{ssm} vs {kal}" in md and "## Per sequence" in md
-    analysis = json.loads((tmp_path / "analysis.json").read_text())
+    analysis = json.loads((tmp_path / "analysis.json").read_text())["detector"]
     assert set(analysis["sequences"]) == {f"scene-{i}" for i in range(4)}
     for s, q in analysis["sequences"].items():
         assert q["idsw_delta"]["trackssm"] == q["idsw"]["trackssm"] - q["idsw"]["kalman"]
@@ -211,3 +219,79 @@ def test_compare_idsw_input_errors(two_trackers, tmp_path):
     with pytest.raises(InputError, match="expected 'kalman'"):
         run_compare(two_trackers, tmp_path, metrics=[str(two_trackers.metrics[t]) for t in ("trackssm", "kalman")])
     assert not (tmp_path / "plots").exists() and not (tmp_path / "compare.csv").exists()
+
+
+def test_compare_idsw_two_sources_and_validity(two_trackers, tmp_path):
+    """One section and one JSON key per source; each says whether its verdict means anything."""
+    run_compare(two_trackers, tmp_path, sources=("detector", "gt"), cfg={"min_baseline_idsw": 10 ** 6})
+    doc = json.loads((tmp_path / "analysis.json").read_text())
+    assert set(doc) == {"detector", "gt", "params"}
+    for source in ("detector", "gt"):
+        assert doc[source]["meaningful"] is False
+        assert "kalman has" in doc[source]["reason"] and "< 1000000" in doc[source]["reason"]
+        assert 0.7 < doc[source]["detection_recall"] < 0.9  # 20% of the GT boxes were dropped
+        corr = doc[source]["correlations"]["trackssm"]["gap_frames"]
+        assert corr["n"] == 4 and corr["too_small"] is True
+    md = (tmp_path / "compare.md").read_text()
+    assert md.count("## Detections:") == 2 and md.count("— not meaningful") == 2
+    assert "**Verdict (trackssm): not meaningful**" in md and "more** identity switches" not in md
+    assert "**Too small to read:** n = 4 sequences (< 8)" in md
+    rows = list(csv.DictReader((tmp_path / "compare.csv").open()))
+    assert [r["source"] for r in rows] == ["detector"] * 10 + ["gt"] * 10
+    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == sorted(
+        PLOTS + [p.replace("detector_", "gt_") for p in PLOTS])
+
+    run_compare(two_trackers, tmp_path / "ok", cfg={"min_baseline_idsw": 1, "min_correlation_sequences": 4})
+    ok = json.loads((tmp_path / "ok" / "analysis.json").read_text())["detector"]
+    assert ok["meaningful"] is True and ok["reason"] is None
+    assert ok["correlations"]["trackssm"]["gap_frames"]["too_small"] is False
+    md = (tmp_path / "ok" / "compare.md").read_text()
+    assert "more** identity switches than kalman" in md and "Too small" not in md
+
+
+@pytest.mark.parametrize(
+    "recall, base, meaningful, words",
+    [
+        (0.0, 0, False, ["match 0.0% of the GT boxes (< 20%)", "kalman has 0 identity switches (< 10)"]),
+        (0.19, 50, False, ["match 19.0% of the GT boxes"]),
+        (0.5, 9, False, ["kalman has 9 identity switches (< 10)"]),
+        (None, 50, False, ["no GT boxes"]),
+        (0.2, 10, True, []),
+    ],
+)
+def test_validity_refuses_degenerate_input(recall, base, meaningful, words):
+    v = compare.validity(recall, base, "kalman", compare.CompareConfig())
+    assert v["meaningful"] is meaningful
+    assert (v["reason"] is None) == meaningful
+    for w in words:
+        assert w in v["reason"]
+    row = {"IDSW": 0, "IDSW_delta": 0, "IDSW_ratio": None, "MOTA": 0.0, "IDF1": 0.0, "HOTA": 0.0}
+    line = compare.verdict_line("trackssm", row, row, "kalman", v)
+    assert ("not meaningful" in line) is (not meaningful)
+    assert ("as many identity switches" in line) is meaningful
+
+
+def test_empty_detections_give_no_verdict(two_trackers, tmp_path):
+    """The demo's old failure: a detector that finds nothing, two empty trackings, 'a verdict'."""
+    empty = tmp_path / "empty_dets"
+    empty.mkdir()
+    for t in ("kalman", "trackssm"):
+        (tmp_path / "res" / t).mkdir(parents=True)
+    for name in (two_trackers.seqmap.read_text().split()[1:]):
+        for folder in (empty, tmp_path / "res" / "kalman", tmp_path / "res" / "trackssm"):
+            (folder / f"{name}.txt").write_text("")
+    paths = type(two_trackers)(**{**vars(two_trackers), "dets_dir": empty,
+                                  "results": {t: tmp_path / "res" / t for t in ("kalman", "trackssm")}})
+    paths.metrics = {}
+    for t in ("kalman", "trackssm"):
+        paths.metrics[t] = tmp_path / "metrics" / f"{t}.json"
+        evaluate_tracking.main(
+            ["--params", "{}", "--tracker", t, "--results", str(paths.results[t]), "--mot-dir", str(paths.mot_dir),
+             "--seqmap", str(paths.seqmap), "--out-csv", str(tmp_path / "metrics" / f"{t}.csv"),
+             "--out-json", str(paths.metrics[t])]
+        )  # fmt: skip
+    run_compare(paths, tmp_path / "out")
+    doc = json.loads((tmp_path / "out" / "analysis.json").read_text())["detector"]
+    assert doc["meaningful"] is False and doc["detection_recall"] == 0.0
+    md = (tmp_path / "out" / "compare.md").read_text()
+    assert "as many identity switches" not in md and "not meaningful" in md

@@ -59,15 +59,17 @@ def test_compare_on_tiny(tiny_runs, tiny_converted, tiny_config):
     root, names, swapped = tiny_runs
     out = root / "compare"
     compare_idsw.main(
-        ["--params", json.dumps({"cfg": tiny_config["compare"], "evaluation": tiny_config["evaluation"]}),
-         "--trackers", "kalman", "trackssm",
+        ["--params", json.dumps({"cfg": {**tiny_config["compare"], "min_baseline_idsw": 0},
+                                 "evaluation": tiny_config["evaluation"]}),
+         "--sources", "gt", "--trackers", "kalman", "trackssm",
          "--metrics", str(root / "metrics" / "kalman.json"), str(root / "metrics" / "trackssm.json"),
          "--results", str(root / "kalman"), str(root / "trackssm"), "--dets-dir", str(root / "dets"),
          "--mot-dir", str(tiny_converted.mot_dir), "--seqmap", str(tiny_converted.seqmap),
          "--out-csv", str(out / "compare_idsw.csv"), "--out-md", str(out / "compare_idsw.md"),
          "--out-json", str(out / "idsw_paradox_analysis.json"), "--plots-dir", str(out / "plots")]
     )  # fmt: skip
-    analysis = json.loads((out / "idsw_paradox_analysis.json").read_text())
+    analysis = json.loads((out / "idsw_paradox_analysis.json").read_text())["gt"]
+    assert analysis["meaningful"] and analysis["detection_recall"] == 1.0  # detections = GT
     assert analysis["sequences"][swapped]["idsw_delta"] == {"trackssm": 1}
     assert analysis["worst_sequence"]["sequence"] == swapped
     assert all(q["gaps"]["gap_frames"] == 0 for q in analysis["sequences"].values())  # detections = GT

@@ -35,7 +35,7 @@ def reliability_config() -> dict:
     tiny detector detects nothing), so the tracking and evaluation outputs compared between
     runs are not empty."""
     cfg = yaml.safe_load(TINY.read_text())
-    cfg["tracking"]["detections"] = "gt"
+    cfg["tracking"]["sources"] = ["gt"]
     return cfg
 
 

@@ -75,8 +75,8 @@ def test_killed_tracking_job_left_no_output(interrupted_steps):
     s = interrupted_steps["job_killed_in_tracking"]
     assert s["rc"] == 1, s["stderr"][-2000:]
     assert "Error in rule run_tracker" in s["stderr"]
-    assert not s["exists"]["results/tracking/kalman"]
-    assert any(p.startswith("results/tracking/.kalman.") for p in s["leftovers"]), s["leftovers"]
+    assert not s["exists"]["results/tracking/gt/kalman"]
+    assert any(p.startswith("results/tracking/gt/.kalman.") for p in s["leftovers"]), s["leftovers"]
 
 
 def test_resumed_run_matches_the_clean_run(reference_run, interrupted_run):
@@ -89,7 +89,7 @@ def test_resumed_run_matches_the_clean_run(reference_run, interrupted_run):
         assert any(k == rel or k.startswith(rel + "/") for k in ref), rel
     # not vacuous: the test sequences have ground truth, detections and tracks
     res = reference_run / "results"
-    for pattern in ("mot/test/*/gt/gt.txt", "detections_gt/*.txt", "tracking/kalman/*.txt", "tracking/trackssm/*.txt"):
+    for pattern in ("mot/test/*/gt/gt.txt", "detections_gt/*.txt", "tracking/gt/kalman/*.txt", "tracking/gt/trackssm/*.txt"):
         files = sorted(res.glob(pattern))
         assert files and sum(len(f.read_text().splitlines()) for f in files) > 0, f"no rows in {pattern}"
 

@@ -129,7 +129,7 @@ def test_clean_gt_gives_near_zero_idsw(clean_gap_ablation, record_property):
 
 def test_sweep_runs_and_a_new_value_reruns_only_new_cells(clean_gap_ablation):
     workdir, cfg = clean_gap_ablation
-    cfg = with_change(with_change(cfg, "tracking.detections", "gt"), "tracking.trackers", ["kalman"])
+    cfg = with_change(with_change(cfg, "tracking.sources", ["gt"]), "tracking.trackers", ["kalman"])
     write_config(workdir, cfg)
     snakemake(workdir, "--cores", "2", "sweep_tracking")
     res = Path(cfg["results"]) / "sweep"

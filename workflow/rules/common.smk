@@ -8,6 +8,7 @@ R = config["results"]
 DATAROOT = config["dataset"]["dataroot"]
 VERSION = config["dataset"]["version"]
 TRACKERS = config["tracking"]["trackers"]
+SOURCES = config["tracking"].get("sources", ["detector", "gt"])
 SRC = Path(workflow.basedir) / "src" / "nuscmot"
 
 OUT = SimpleNamespace(
@@ -17,6 +18,8 @@ OUT = SimpleNamespace(
     coco_test=f"{R}/coco/test_front.json",
     mot_dir=f"{R}/mot/test",
     seqmap=f"{R}/mot/seqmaps/test.txt",
+    mot_tune=f"{R}/mot/tune",  # tuning split: test camera of the detector-val scenes
+    seqmap_tune=f"{R}/mot/seqmaps/tune.txt",
     traj_train=f"{R}/trajectories/train.parquet",
     traj_val=f"{R}/trajectories/val.parquet",
     splits=f"{R}/splits.json",
@@ -33,14 +36,17 @@ OUT = SimpleNamespace(
     infer_timing=f"{R}/detector/infer_timing.json",
     # GT-derived detections
     gt_detections_dir=f"{R}/detections_gt",
+    # tuning split: detections of both sources
+    detections_tune=f"{R}/tune/detections",
+    gt_detections_tune=f"{R}/tune/detections_gt",
     # tracking
     trackssm_model=f"{R}/trackssm/model.pt",
     trackssm_heldout=f"{R}/trackssm/heldout.json",
     trackssm_runs=f"{R}/trackssm/runs",
-    tracking_dir=f"{R}/tracking/{{tracker}}",
+    tracking_dir=f"{R}/tracking/{{source}}/{{tracker}}",
     # evaluation
-    metrics_csv=f"{R}/metrics/{{tracker}}.csv",
-    metrics_json=f"{R}/metrics/{{tracker}}.json",
+    metrics_csv=f"{R}/metrics/{{source}}/{{tracker}}.csv",
+    metrics_json=f"{R}/metrics/{{source}}/{{tracker}}.json",
     compare_csv=f"{R}/compare_idsw.csv",
     compare_md=f"{R}/compare_idsw.md",
     paradox_json=f"{R}/idsw_paradox_analysis.json",
@@ -73,15 +79,23 @@ def code(*packages):
     return [local(f) for f in files]  # never through a storage provider
 
 
-def detections_dir():
-    """Tracking input: the detector's detections, or GT-derived ones (config)."""
-    if config["tracking"].get("detections", "detector") == "gt":
-        return OUT.gt_detections_dir
-    return OUT.detections_dir
+def detections_dir(source):
+    """Tracking input of a detection source: the detector's detections, or GT-derived ones."""
+    return OUT.gt_detections_dir if source == "gt" else OUT.detections_dir
+
+
+def per_source(pattern):
+    """``pattern`` for every (source, tracker), source-major: the order compare_idsw reads."""
+    return [expand(pattern, source=s, tracker=t)[0] for s in SOURCES for t in TRACKERS]
 
 
 def tracker_inputs(wildcards):
-    inputs = {"dets": detections_dir(), "mot_dir": OUT.mot_dir, "seqmap": OUT.seqmap}
+    source = getattr(wildcards, "source", SOURCES[0])
+    inputs = {
+        "dets": detections_dir(source),
+        "mot_dir": OUT.mot_dir,
+        "seqmap": OUT.seqmap,
+    }
     if wildcards.tracker == "trackssm":
         inputs["model"] = OUT.trackssm_model
     return inputs

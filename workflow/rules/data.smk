@@ -30,6 +30,8 @@ rule convert:
         coco_test=OUT.coco_test,
         mot_dir=directory(OUT.mot_dir),
         seqmap=OUT.seqmap,
+        mot_tune=directory(OUT.mot_tune),
+        seqmap_tune=OUT.seqmap_tune,
         traj_train=OUT.traj_train,
         traj_val=OUT.traj_val,
         splits=OUT.splits,
@@ -46,4 +48,5 @@ rule convert:
         " --coco-train {output.coco_train:q} --coco-val {output.coco_val:q}"
         " --coco-test {output.coco_test:q} --mot-dir {output.mot_dir:q}"
         " --seqmap {output.seqmap:q} --traj-train {output.traj_train:q}"
-        " --traj-val {output.traj_val:q} --splits {output.splits:q} > {log:q} 2>&1"
+        " --traj-val {output.traj_val:q} --splits {output.splits:q}"
+        " --tune-mot-dir {output.mot_tune:q} --tune-seqmap {output.seqmap_tune:q} > {log:q} 2>&1"

@@ -92,3 +92,23 @@ rule infer:
         "python -m nuscmot.infer --params {params.cfg:q} --weights {input.weights:q}"
         " --mot-dir {input.mot_dir:q} --seqmap {input.seqmap:q} --image-root {input.dataroot:q}"
         " --out-dir {output.dets:q} --timing {output.timing:q} > {log:q} 2>&1"
+
+
+use rule infer as infer_tune with:
+    input:
+        weights=(
+            OUT.best_ckpt
+            if config["infer"].get("checkpoint", "best") == "best"
+            else OUT.latest_ckpt
+        ),
+        mot_dir=OUT.mot_tune,
+        seqmap=OUT.seqmap_tune,
+        dataroot=DATAROOT,
+        code=code("detector", "infer"),
+    output:
+        dets=directory(OUT.detections_tune),
+        timing=f"{R}/tune/infer_timing.json",
+    log:
+        f"{OUT.logs}/infer_tune.log",
+    benchmark:
+        f"{OUT.benchmarks}/infer_tune.tsv"

@@ -11,10 +11,11 @@ rule evaluate_tracker:
         csv=OUT.metrics_csv,
         json=OUT.metrics_json,
     log:
-        f"{OUT.logs}/evaluate_tracking_{{tracker}}.log",
+        f"{OUT.logs}/evaluate_tracking_{{source}}_{{tracker}}.log",
     benchmark:
-        f"{OUT.benchmarks}/evaluate_tracking_{{tracker}}.tsv"
+        f"{OUT.benchmarks}/evaluate_tracking_{{source}}_{{tracker}}.tsv"
     wildcard_constraints:
+        source="detector|gt",
         tracker="[a-z0-9_]+",
     conda:
         "../../envs/evaluation.yaml"
@@ -28,9 +29,9 @@ rule evaluate_tracker:
 
 rule compare_idsw:
     input:
-        metrics=expand(OUT.metrics_json, tracker=TRACKERS),
-        results=expand(OUT.tracking_dir, tracker=TRACKERS),
-        dets=detections_dir(),
+        metrics=per_source(OUT.metrics_json),
+        results=per_source(OUT.tracking_dir),
+        dets=[detections_dir(s) for s in SOURCES],
         mot_dir=OUT.mot_dir,
         seqmap=OUT.seqmap,
         code=code("evaluation", "compare_idsw"),
@@ -53,8 +54,10 @@ rule compare_idsw:
     params:
         cfg=slice_json("compare", evaluation=config["evaluation"]),
         trackers=" ".join(TRACKERS),
+        sources=" ".join(SOURCES),
     shell:
-        "python -m nuscmot.compare_idsw --params {params.cfg:q} --trackers {params.trackers}"
+        "python -m nuscmot.compare_idsw --params {params.cfg:q} --sources {params.sources}"
+        " --trackers {params.trackers}"
         " --metrics {input.metrics:q} --results {input.results:q} --dets-dir {input.dets:q}"
         " --mot-dir {input.mot_dir:q} --seqmap {input.seqmap:q} --out-csv {output.csv:q}"
         " --out-md {output.md:q} --out-json {output.paradox:q} --plots-dir {output.plots:q}"

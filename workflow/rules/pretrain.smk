@@ -10,6 +10,17 @@
 # off mid-way continues from its last epoch on any machine; the world is regenerated
 # byte-identically from its seed. Nothing in `all` depends on these rules.
 
+if config["dataset"].get("synthetic", False):
+    from nuscmot.data.synth.config import check_disjoint_worlds, synth_config
+
+    try:  # the pretraining world must share no scene or token with the demo's
+        check_disjoint_worlds(
+            synth_config(config["synth"]), synth_config(config["pretrain"]["synth"])
+        )
+    except InputError as exc:
+        raise WorkflowError(f"config: {exc}") from None
+
+
 PRE = SimpleNamespace(
     dataroot=config["pretrain"]["dataroot"],
     version=config["pretrain"]["version"],

@@ -22,6 +22,19 @@ rule gt_detections:
         " --seqmap {input.seqmap:q} --out-dir {output:q} > {log:q} 2>&1"
 
 
+use rule gt_detections as gt_detections_tune with:
+    input:
+        mot_dir=OUT.mot_tune,
+        seqmap=OUT.seqmap_tune,
+        code=code("tracking", "gt_detections"),
+    output:
+        directory(OUT.gt_detections_tune),
+    log:
+        f"{OUT.logs}/gt_detections_tune.log",
+    benchmark:
+        f"{OUT.benchmarks}/gt_detections_tune.tsv"
+
+
 rule train_trackssm:
     input:
         traj_train=OUT.traj_train,
@@ -52,10 +65,11 @@ rule run_tracker:
     output:
         directory(OUT.tracking_dir),
     log:
-        f"{OUT.logs}/track_{{tracker}}.log",
+        f"{OUT.logs}/track_{{source}}_{{tracker}}.log",
     benchmark:
-        f"{OUT.benchmarks}/track_{{tracker}}.tsv"
+        f"{OUT.benchmarks}/track_{{source}}_{{tracker}}.tsv"
     wildcard_constraints:
+        source="detector|gt",
         tracker="[a-z0-9_]+",
     conda:
         "../../envs/tracking.yaml"

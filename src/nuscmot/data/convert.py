@@ -79,6 +79,8 @@ class Outputs:
     traj_train: Path
     traj_val: Path
     splits: Path
+    tune_mot_dir: Path | None = None  # MOT GT of the tuning sequences (test camera, detector-val scenes)
+    tune_seqmap: Path | None = None
 
 
 @dataclass
@@ -340,6 +342,7 @@ def convert(cfg: ConvertConfig, version: str, dataroot: str | Path, out: Outputs
     train_imgs = [im for im in images if im.scene_name in in_train]
     val_imgs = [im for im in images if im.scene_name in in_val]
     test_imgs = [im for im in images if im.scene_name in in_test and im.camera == cfg.test_camera]
+    tune_imgs = [im for im in val_imgs if im.camera == cfg.test_camera]  # official train side only
     info = {"description": f"nuscmot conversion of nuScenes {version}", "version": version}
     coco = {
         "train": coco_dataset(train_imgs, cfg.classes, cfg.min_visibility, info),
@@ -358,6 +361,12 @@ def convert(cfg: ConvertConfig, version: str, dataroot: str | Path, out: Outputs
         for split in ("train", "val", "test"):
             write_json(paths[f"coco_{split}"], coco[split], indent=None)
         n_gt = write_mot_dir(mot_tmp, paths["seqmap"], test_imgs, splits.test)
+        if (out.tune_mot_dir is None) != (out.tune_seqmap is None):
+            raise InputError("convert", "the tuning split needs both its MOT folder and its seqmap")
+        if out.tune_mot_dir is not None:
+            tune_seqmap = stack.enter_context(atomic_path(out.tune_seqmap))
+            write_mot_dir(stack.enter_context(atomic_dir(out.tune_mot_dir)), tune_seqmap, tune_imgs,
+                          splits.detector_val)
         write_trajectories(paths["traj_train"], traj_train)
         write_trajectories(paths["traj_val"], traj_val)
         write_json(paths["splits"], splits.to_json())

@@ -37,15 +37,50 @@ GAP_VARIABLE = "gap_frames"  # plotted against the delta
 CROWDING_VARIABLE = "mean_objects_per_frame"
 
 
+SOURCES = {
+    "detector": "the detector's output (`infer`)",
+    "gt": "GT-derived detections (`gt_detections`: dropped boxes, jitter, false positives)",
+}
+
+
 @dataclass(frozen=True)
 class CompareConfig:
     """The ``compare`` config slice."""
 
     baseline: str = "kalman"  # tracker every other tracker is compared with
+    min_detection_recall: float = 0.2  # below: the detections miss too much for a verdict
+    min_baseline_idsw: int = 10  # below: too few switches to compare
+    min_correlation_sequences: int = 8  # below: the correlation table is marked too small
 
     def __post_init__(self) -> None:
         if not isinstance(self.baseline, str) or not self.baseline:
             raise InputError("compare", f"must be a tracker name, got {self.baseline!r}", key="baseline")
+        if not 0.0 <= self.min_detection_recall <= 1.0:
+            raise InputError("compare", f"must be in [0, 1], got {self.min_detection_recall!r}",
+                             key="min_detection_recall")
+        for key in ("min_baseline_idsw", "min_correlation_sequences"):
+            if getattr(self, key) < 0:
+                raise InputError("compare", f"must be >= 0, got {getattr(self, key)!r}", key=key)
+
+
+def detection_recall(explanatory: Mapping[str, Mapping[str, Mapping]], names: Sequence[str]) -> float | None:
+    """Share of the evaluated GT boxes of all sequences that a detection matches (None: no GT)."""
+    gt = sum(explanatory[s]["gaps"].get("gt_boxes", 0) for s in names)
+    hit = sum(explanatory[s]["gaps"].get("matched_gt_boxes", 0) for s in names)
+    return hit / gt if gt else None
+
+
+def validity(recall: float | None, baseline_idsw: int, baseline: str, cfg: CompareConfig) -> dict[str, Any]:
+    """Whether a verdict over these detections means anything; the reason, with the figures."""
+    problems = []
+    if recall is None:
+        problems.append("the test sequences have no GT boxes to evaluate")
+    elif recall < cfg.min_detection_recall:
+        problems.append(f"the detections match {recall:.1%} of the GT boxes (< {cfg.min_detection_recall:.0%})")
+    if baseline_idsw < cfg.min_baseline_idsw:
+        problems.append(f"{baseline} has {baseline_idsw} identity switches (< {cfg.min_baseline_idsw})")
+    return {"meaningful": not problems, "reason": "; ".join(problems) or None,
+            "detection_recall": recall, "baseline_idsw": int(baseline_idsw)}
 
 
 def load_metrics(path: str | Path, tracker: str, names: Sequence[str]) -> dict[str, Any]:
@@ -129,11 +164,14 @@ def analysis(
     baseline: str,
     names: Sequence[str],
     explanatory: Mapping[str, Mapping[str, Mapping]],
+    cfg: CompareConfig | None = None,
 ) -> dict[str, Any]:
-    """Per-sequence IDSW, delta and explanatory variables; correlations per compared tracker.
+    """Per-sequence IDSW, delta and explanatory variables; correlations per compared tracker;
+    whether the verdict is meaningful (:func:`validity`).
 
     ``explanatory[seq]`` holds ``{"gaps": {...}, "crowding": {...}}`` (see :data:`VARIABLES`).
     """
+    cfg = cfg or CompareConfig(baseline=baseline)
     compared = [t for t in trackers if t != baseline]
     sequences = {}
     for seq in names:
@@ -152,10 +190,16 @@ def analysis(
         }
         for t in compared
     }
+    too_small = len(names) < cfg.min_correlation_sequences
+    for per_var in correlations.values():
+        for c in per_var.values():
+            c["too_small"] = too_small
     return {
+        **validity(detection_recall(explanatory, names), metrics[baseline]["overall"]["IDSW"], baseline, cfg),
         "baseline": baseline,
         "trackers": list(trackers),
         "compared": compared,
+        "min_correlation_sequences": cfg.min_correlation_sequences,
         "delta_definition": "IDSW(tracker) - IDSW(baseline), per sequence",
         "idsw_convention": IDSW_CONVENTION,
         "variables": {var: label for var, (_, _, label) in VARIABLES.items()},
@@ -200,52 +244,54 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return tabulate(rows, headers=header, tablefmt="github", disable_numparse=True)
 
 
-def markdown(rows: list[dict[str, Any]], result: Mapping[str, Any], names: Sequence[str], *, iou_threshold: float, min_visibility: int) -> str:
-    """The comparison as Markdown: overall table, verdict, per-sequence table, correlations."""
-    baseline, trackers, compared = result["baseline"], result["trackers"], result["compared"]
-    overall = [r for r in rows if r["sequence"] == "OVERALL"]
-    by_tracker = {r["tracker"]: r for r in overall}
+def markdown_header(trackers: Sequence[str], baseline: str, names: Sequence[str], *, iou_threshold: float,
+                    min_visibility: int) -> list[str]:
     vis = f", GT below visibility level {min_visibility} ignored" if min_visibility else ""
-    out = [
+    return [
         f"# Identity switches: {' vs '.join(trackers)} (baseline: {baseline})",
         "",
         f"{len(names)} test sequences, IoU >= {iou_threshold:g} to match{vis}. Same detections and "
         "association for every tracker; only the motion model differs.",
         "",
-        "## Overall",
-        "",
-        _table(
-            ["tracker", "IDSW¹", "ΔIDSW", "IDSW ratio", "MOTA", "IDF1", "HOTA", "FP", "FN", "Frag", "IDSW (TrackEval)¹"],
-            [
-                [
-                    r["tracker"] + (" (baseline)" if r["tracker"] == baseline else ""),
-                    _fmt(r["IDSW"]), _fmt(r["IDSW_delta"], "delta"), _fmt(r["IDSW_ratio"], "ratio"),
-                    _fmt(r["MOTA"]), _fmt(r["IDF1"]), _fmt(r["HOTA"]), _fmt(r["FP"]), _fmt(r["FN"]),
-                    _fmt(r["Frag"]), _fmt(r["IDSW_trackeval"]),
-                ]  # fmt: skip
-                for r in overall
-            ],
-        ),
-        "",
     ]
-    for t in compared:
-        r, b = by_tracker[t], by_tracker[baseline]
-        if r["IDSW_delta"] > 0:
-            how = f"**{r['IDSW_delta']} more** identity switches than {baseline}"
-        elif r["IDSW_delta"] < 0:
-            how = f"**{-r['IDSW_delta']} fewer** identity switches than {baseline}"
-        else:
-            how = f"as many identity switches as {baseline}"
-        ratio = f" (ratio {_fmt(r['IDSW_ratio'], 'ratio')})" if r["IDSW_ratio"] is not None else ""
-        diffs = ", ".join(
-            f"{m} {_fmt(r[m])} vs {_fmt(b[m])}" for m in ("MOTA", "IDF1", "HOTA")
-        )
-        out.append(f"**Verdict ({t}):** {r['IDSW']} vs {b['IDSW']}: {how}{ratio}; {diffs}.")
-        out.append("")
 
-    seqs = result["sequences"]
+
+def _overall_table(overall: list[dict[str, Any]], baseline: str) -> str:
+    return _table(
+        ["tracker", "IDSW¹", "ΔIDSW", "IDSW ratio", "MOTA", "IDF1", "HOTA", "FP", "FN", "Frag", "IDSW (TrackEval)¹"],
+        [
+            [
+                r["tracker"] + (" (baseline)" if r["tracker"] == baseline else ""),
+                _fmt(r["IDSW"]), _fmt(r["IDSW_delta"], "delta"), _fmt(r["IDSW_ratio"], "ratio"),
+                _fmt(r["MOTA"]), _fmt(r["IDF1"]), _fmt(r["HOTA"]), _fmt(r["FP"]), _fmt(r["FN"]),
+                _fmt(r["Frag"]), _fmt(r["IDSW_trackeval"]),
+            ]  # fmt: skip
+            for r in overall
+        ],
+    )
+
+
+def verdict_line(tracker: str, r: Mapping[str, Any], b: Mapping[str, Any], baseline: str,
+                 valid: Mapping[str, Any]) -> str:
+    """The verdict sentence; over degenerate input it says so instead of naming a winner."""
+    figures = f"{r['IDSW']} vs {b['IDSW']}"
+    diffs = ", ".join(f"{m} {_fmt(r[m])} vs {_fmt(b[m])}" for m in ("MOTA", "IDF1", "HOTA"))
+    if not valid["meaningful"]:
+        return f"**Verdict ({tracker}): not meaningful**: {valid['reason']}. (IDSW {figures}; {diffs}.)"
+    if r["IDSW_delta"] > 0:
+        how = f"**{r['IDSW_delta']} more** identity switches than {baseline}"
+    elif r["IDSW_delta"] < 0:
+        how = f"**{-r['IDSW_delta']} fewer** identity switches than {baseline}"
+    else:
+        how = f"as many identity switches as {baseline}"
+    ratio = f" (ratio {_fmt(r['IDSW_ratio'], 'ratio')})" if r["IDSW_ratio"] is not None else ""
+    return f"**Verdict ({tracker}):** {figures}: {how}{ratio}; {diffs}."
+
+
+def _sequence_table(result: Mapping[str, Any], names: Sequence[str]) -> str:
+    trackers, compared, seqs = result["trackers"], result["compared"], result["sequences"]
     header = ["sequence"] + [f"IDSW {t}" for t in trackers] + [f"Δ {t}" for t in compared]
-    header += ["gap frames", "GT/frame", "max GT", "pair IoU"]
+    header += ["recall", "gap frames", "GT/frame", "max GT", "pair IoU"]
     body = []
     for s in names:
         q = seqs[s]
@@ -254,27 +300,65 @@ def markdown(rows: list[dict[str, Any]], result: Mapping[str, Any], names: Seque
             + [_fmt(q["idsw"][t]) for t in trackers]
             + [_fmt(q["idsw_delta"][t], "delta") for t in compared]
             + [
+                _fmt(q["gaps"].get("detection_recall")),
                 _fmt(q["gaps"]["gap_frames"]),
                 f"{q['crowding']['mean_objects_per_frame']:.1f}",
                 _fmt(q["crowding"]["max_objects_per_frame"]),
                 _fmt(q["crowding"]["mean_pairwise_iou"]),
             ]
         )
-    out += ["## Per sequence", "", _table(header, body), ""]
+    return _table(header, body)
 
-    if compared:
-        corr_rows = []
-        for t in compared:
-            for var, c in result["correlations"][t].items():
-                corr_rows.append(
-                    [t, var, str(c["n"]), _fmt(c["pearson"]["r"]), _fmt(c["pearson"]["p"], "p"),
-                     _fmt(c["spearman"]["r"]), _fmt(c["spearman"]["p"], "p"), c["reason"] or ""]
-                )  # fmt: skip
-        out += [
-            f"## What explains the IDSW delta (tracker - {baseline}, per sequence)",
-            "",
-            _table(["tracker", "variable", "n", "Pearson r", "p", "Spearman ρ", "p", "note"], corr_rows),
-            "",
-        ]
-    out += [f"¹ {IDSW_CONVENTION}", ""]
-    return "\n".join(out)
+
+def _correlation_section(result: Mapping[str, Any], names: Sequence[str], level: str) -> list[str]:
+    baseline, compared = result["baseline"], result["compared"]
+    if not compared:
+        return []
+    corr_rows = []
+    for t in compared:
+        for var, c in result["correlations"][t].items():
+            corr_rows.append(
+                [t, var, str(c["n"]), _fmt(c["pearson"]["r"]), _fmt(c["pearson"]["p"], "p"),
+                 _fmt(c["spearman"]["r"]), _fmt(c["spearman"]["p"], "p"), c["reason"] or ""]
+            )  # fmt: skip
+    out = [f"{level} What explains the IDSW delta (tracker - {baseline}, per sequence)", ""]
+    need = result.get("min_correlation_sequences", 0)
+    if len(names) < need:
+        out += [f"**Too small to read:** n = {len(names)} sequences (< {need}); shown for reference only.", ""]
+    return out + [_table(["tracker", "variable", "n", "Pearson r", "p", "Spearman ρ", "p", "note"], corr_rows), ""]
+
+
+def markdown_section(rows: list[dict[str, Any]], result: Mapping[str, Any], names: Sequence[str],
+                     level: str = "##") -> list[str]:
+    """Overall table, verdicts, per-sequence table and correlations of one detection source."""
+    baseline = result["baseline"]
+    overall = [r for r in rows if r["sequence"] == "OVERALL"]
+    by_tracker = {r["tracker"]: r for r in overall}
+    recall = result.get("detection_recall")
+    out = [f"{level} Overall", "", f"Detection recall (GT boxes matched by a detection): {_fmt(recall)}.", "",
+           _overall_table(overall, baseline), ""]
+    for t in result["compared"]:
+        out += [verdict_line(t, by_tracker[t], by_tracker[baseline], baseline, result), ""]
+    out += [f"{level} Per sequence", "", _sequence_table(result, names), ""]
+    return out + _correlation_section(result, names, level)
+
+
+def markdown(rows: list[dict[str, Any]], result: Mapping[str, Any], names: Sequence[str], *, iou_threshold: float,
+             min_visibility: int) -> str:
+    """One detection source's comparison as Markdown: overall table, verdict, per sequence, correlations."""
+    out = markdown_header(result["trackers"], result["baseline"], names, iou_threshold=iou_threshold,
+                          min_visibility=min_visibility)
+    return "\n".join(out + markdown_section(rows, result, names) + [f"¹ {IDSW_CONVENTION}", ""])
+
+
+def markdown_sources(sections: Mapping[str, tuple[list[dict[str, Any]], Mapping[str, Any]]], names: Sequence[str], *,
+                     iou_threshold: float, min_visibility: int) -> str:
+    """Every detection source's comparison, one section each (``sections[source] = (rows, result)``)."""
+    first = next(iter(sections.values()))[1]
+    out = markdown_header(first["trackers"], first["baseline"], names, iou_threshold=iou_threshold,
+                          min_visibility=min_visibility)
+    for source, (rows, result) in sections.items():
+        flag = "" if result["meaningful"] else " — not meaningful"
+        out += [f"## Detections: {SOURCES.get(source, source)}{flag}", ""]
+        out += markdown_section(rows, result, names, level="###")
+    return "\n".join(out + [f"¹ {IDSW_CONVENTION}", ""])

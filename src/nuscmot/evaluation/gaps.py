@@ -8,6 +8,7 @@ maximal run of them is one gap. A tracker has to bridge exactly these frames on 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,9 +23,18 @@ class GapStats:
     gap_frames: int  # total over tracks
     gap_runs: int  # number of gaps (maximal runs of gap frames)
     gap_frames_per_track: float  # mean over GT tracks (0 when there are none)
+    gt_boxes: int = 0  # evaluated GT boxes of the sequence
+    matched_gt_boxes: int = 0  # of them, matched by a detection (IoU >= threshold)
+
+    @property
+    def detection_recall(self) -> float | None:
+        return self.matched_gt_boxes / self.gt_boxes if self.gt_boxes else None
 
     def to_json(self) -> dict:
         return {
+            "gt_boxes": self.gt_boxes,
+            "matched_gt_boxes": self.matched_gt_boxes,
+            "detection_recall": self.detection_recall,
             "gap_frames": self.gap_frames,
             "gap_runs": self.gap_runs,
             "gap_frames_per_track": self.gap_frames_per_track,
@@ -57,7 +67,8 @@ def detection_gaps(gt: np.ndarray, dets: np.ndarray, length: int, iou_threshold:
         gi, di = gt_groups[t], det_groups[t]
         same = gt[gi, 7, None] == dets[None, di, 7] if class_aware else None
         matched[gi] = matched_gt(gt[gi, 2:6], dets[di, 2:6], iou_threshold, same)
-    return gaps_from_matches(gt[:, 1].astype(np.int64), gt[:, 0].astype(np.int64), matched)
+    stats = gaps_from_matches(gt[:, 1].astype(np.int64), gt[:, 0].astype(np.int64), matched)
+    return dataclasses.replace(stats, gt_boxes=int(len(gt)), matched_gt_boxes=int(matched.sum()))
 
 
 def gaps_from_matches(track_ids: np.ndarray, frames: np.ndarray, matched: np.ndarray) -> GapStats:

@@ -103,3 +103,16 @@ def synth_config(slice_: dict[str, Any] | None) -> SynthConfig:
     if slice_ is not None and not isinstance(slice_, dict):
         raise InputError(PARAMS_SOURCE, "synth config must be a mapping", key="cfg")
     return from_dict(SynthConfig, slice_, where=f"{PARAMS_SOURCE}:synth")
+
+
+def check_disjoint_worlds(demo: SynthConfig, other: SynthConfig, where: str = "pretrain.synth") -> None:
+    """Two synthetic worlds share nothing: different seeds (every token is a hash of the seed)
+    and non-overlapping scene numbers (scene names). An InputError names what collides."""
+    if demo.seed == other.seed:
+        raise InputError(where, f"seed {other.seed} is the demo's own (synth.seed): the worlds would share tokens",
+                         key="seed")
+    a = range(demo.scene_offset + 1, demo.scene_offset + demo.n_scenes + 1)
+    b = range(other.scene_offset + 1, other.scene_offset + other.n_scenes + 1)
+    if a.start < b.stop and b.start < a.stop:
+        raise InputError(where, f"scenes {b.start}-{b.stop - 1} overlap the demo's {a.start}-{a.stop - 1} "
+                                "(raise scene_offset)", key="scene_offset")
