@@ -1,8 +1,11 @@
-"""Summarise the gap ablation: IDSW / MOTA / IDF1 vs observation drop rate, per tracker and
-drop mode (CSV, Markdown with the attribution, one PNG with a panel per metric).
+"""Summarise the gap ablation: IDSW / MOTA / IDF1 vs observation drop rate, per tracker,
+ego-motion compensation setting and drop mode (CSV, Markdown with the attribution and the
+compensation on/off comparison, one PNG with a panel per metric).
 
-Each metrics file is ``<ablation dir>/<mode>/drop_rate~<rate>/metrics/<tracker>.json`` as
-written by ``evaluate_tracking``; every (level, tracker) of the configuration must be given.
+Each metrics file is
+``<ablation dir>/<mode>/drop_rate~<rate>/ego_compensation~<true|false>/metrics/<tracker>.json``
+as written by ``evaluate_tracking``; every (level, setting, tracker) of the configuration
+must be given.
 
     python -m nuscmot.gap_ablation_summary \
         --params '{"cfg": <gap_ablation slice>, "gt_detections": <slice>, "trackers": [...]}' \
@@ -21,34 +24,46 @@ from nuscmot.common.config import from_dict
 from nuscmot.common.errors import InputError
 from nuscmot.common.io import atomic_open, atomic_path, write_text
 from nuscmot.sweep import plots
-from nuscmot.sweep.ablation import CSV_COLUMNS, CURVE_METRICS, GapAblationConfig, attribution, curve_rows, levels
+from nuscmot.sweep.ablation import (
+    CSV_COLUMNS,
+    CURVE_METRICS,
+    EGO_KEY,
+    GapAblationConfig,
+    attribution,
+    compensation_rows,
+    curve_rows,
+    ego_names,
+    levels,
+)
 from nuscmot.sweep_summary import trackers_param
 
 log = logging.getLogger(__name__)
 
 
-def collect(cfg: GapAblationConfig, trackers: list[str], metrics: Sequence[Path]) -> dict[str, dict[str, dict[str, Any]]]:
-    """``{level name: {tracker: OVERALL metrics}}`` from the metrics files."""
+def collect(cfg: GapAblationConfig, trackers: list[str], metrics: Sequence[Path]) -> dict[str, dict[str, dict[str, dict[str, Any]]]]:
+    """``{level name: {ego setting name: {tracker: OVERALL metrics}}}`` from the metrics files."""
     from nuscmot.evaluation.compare import load_metrics
 
-    located: dict[tuple[str, str], Path] = {}
+    located: dict[tuple[str, str, str], Path] = {}
     for path in metrics:
         parts = Path(path).parts
-        if len(parts) < 4 or parts[-2] != "metrics":
-            raise InputError(path, "expected .../<mode>/drop_rate~<rate>/metrics/<tracker>.json")
-        key = ("/".join(parts[-4:-2]), Path(path).stem)
+        if len(parts) < 5 or parts[-2] != "metrics":
+            raise InputError(path, f"expected .../<mode>/drop_rate~<rate>/{EGO_KEY}~<true|false>/metrics/<tracker>.json")
+        key = ("/".join(parts[-5:-3]), parts[-3], Path(path).stem)
         if key in located:
-            raise InputError(path, f"second metrics file for level {key[0]} tracker {key[1]}")
+            raise InputError(path, f"second metrics file for level {key[0]} {key[1]} tracker {key[2]}")
         located[key] = Path(path)
-    names = [lv.name for lv in levels(cfg)]
-    expected = {(n, t) for n in names for t in trackers}
+    names, egos = [lv.name for lv in levels(cfg)], list(ego_names(cfg))
+    expected = {(n, e, t) for n in names for e in egos for t in trackers}
     unknown = sorted(set(located) - expected)
     if unknown:
-        raise InputError(located[unknown[0]], f"level {unknown[0][0]} tracker {unknown[0][1]} is not in the configured ablation")
+        n, e, t = unknown[0]
+        raise InputError(located[unknown[0]], f"level {n} {e} tracker {t} is not in the configured ablation")
     missing = sorted(expected - set(located))
     if missing:
-        raise InputError("--metrics", f"no metrics for {len(missing)} level/tracker pair(s), e.g. {missing[0][0]} {missing[0][1]}")
-    return {n: {t: load_metrics(located[(n, t)], t, [])["overall"] for t in trackers} for n in names}
+        n, e, t = missing[0]
+        raise InputError("--metrics", f"no metrics for {len(missing)} level/setting/tracker triple(s), e.g. {n} {e} {t}")
+    return {n: {e: {t: load_metrics(located[(n, e, t)], t, [])["overall"] for t in trackers} for e in egos} for n in names}
 
 
 def _text(value: Any, digits: int = 6, missing: str = "") -> str:
@@ -70,10 +85,11 @@ def write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
 def markdown(cfg: GapAblationConfig, base: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     from tabulate import tabulate
 
-    header = ["tracker", "mode", "drop %", "IDSW", "IDSW/100 tracked", "IDSW (TrackEval)", "MOTA", "IDF1", "HOTA", "FP", "FN"]
+    header = ["tracker", "ego comp.", "mode", "drop %", "IDSW", "IDSW/100 tracked", "IDSW (TrackEval)", "MOTA", "IDF1",
+              "HOTA", "FP", "FN"]  # fmt: skip
     cols = ("IDSW", "IDSW_per_100_tracked", "IDSW_trackeval", "MOTA", "IDF1", "HOTA", "FP", "FN")
     body = [
-        [r["tracker"], r["mode"], f"{100 * r['drop_rate']:g}"] + [_text(r[c], 3, "n/a") for c in cols]
+        [r["tracker"], _on_off(r[EGO_KEY]), r["mode"], f"{100 * r['drop_rate']:g}"] + [_text(r[c], 3, "n/a") for c in cols]
         for r in rows
     ]  # fmt: skip
     out = [
@@ -94,16 +110,43 @@ def markdown(cfg: GapAblationConfig, base: dict[str, Any], rows: list[dict[str, 
         "the rate per 100 tracked GT boxes (GT boxes minus misses) as well.",
         "",
     ]
+    several = len(cfg.ego_compensation) > 1
     for a in attribution(rows):
         added = a["IDSW_added_by_gaps"]
+        comp = f" (ego compensation {_on_off(a[EGO_KEY])})" if several else ""
         out.append(
-            f"- **{a['tracker']}**, {a['mode']}: {_text(a['IDSW_at_lowest'])} IDSW "
+            f"- **{a['tracker']}**{comp}, {a['mode']}: {_text(a['IDSW_at_lowest'])} IDSW "
             f"({_text(a['rate_at_lowest'], 2, 'n/a')} per 100 tracked) at {100 * a['lowest_drop_rate']:g}% drops, "
             f"{_text(a['IDSW_at_highest'])} ({_text(a['rate_at_highest'], 2, 'n/a')} per 100 tracked) at "
             f"{100 * a['highest_drop_rate']:g}%: {'n/a' if added is None else f'{added:+d}'} IDSW, "
             f"FN {_text(a['FN_at_lowest'])} -> {_text(a['FN_at_highest'])}."
         )
-    return "\n".join(out) + "\n"
+    return "\n".join(out + compensation_markdown(rows)) + "\n"
+
+
+def _on_off(value: bool) -> str:
+    return "on" if value else "off"
+
+
+def compensation_markdown(rows: list[dict[str, Any]]) -> list[str]:
+    """The on/off comparison section (empty unless both settings ran)."""
+    from tabulate import tabulate
+
+    pairs = compensation_rows(rows)
+    if not pairs:
+        return []
+    header = ["tracker", "mode", "drop %", "IDSW off", "IDSW on", "MOTA off", "MOTA on", "IDF1 off", "IDF1 on"]
+    cols = ("IDSW_off", "IDSW_on", "MOTA_off", "MOTA_on", "IDF1_off", "IDF1_on")
+    body = [[p["tracker"], p["mode"], f"{100 * p['drop_rate']:g}"] + [_text(p[c], 3, "n/a") for c in cols] for p in pairs]
+    return [
+        "",
+        "## Ego-motion compensation",
+        "",
+        "Same detections, each track warped by the camera's rotation between frames (from the "
+        "sequence's recorded poses; translation/parallax not compensated) before association: off vs on.",
+        "",
+        tabulate(body, headers=header, tablefmt="github", disable_numparse=True),
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -129,7 +172,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         plots.ablation_curves(tmp, rows, CURVE_METRICS, title=title)
     write_text(args.out_md, markdown(cfg, base, rows))
     for r in rows:
-        log.info("%s %s drop %.0f%%: IDSW %s MOTA %s IDF1 %s", r["tracker"], r["mode"], 100 * r["drop_rate"], r["IDSW"], _text(r["MOTA"], 4), _text(r["IDF1"], 4))
+        log.info("%s (ego compensation %s) %s drop %.0f%%: IDSW %s MOTA %s IDF1 %s", r["tracker"], _on_off(r[EGO_KEY]), r["mode"],
+                 100 * r["drop_rate"], r["IDSW"], _text(r["MOTA"], 4), _text(r["IDF1"], 4))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,10 @@
 
 Writes ``<out-dir>/<seq>.txt`` (MOT result format) for every sequence of the seqmap; the image
 size comes from ``<mot-dir>/<seq>/seqinfo.ini``. A sequence without detections gives an empty
-file (a missing det file counts as no detections, with a warning).
+file (a missing det file counts as no detections, with a warning). With
+``ego_compensation: true`` in the association slice, each sequence's camera poses are read
+from ``<mot-dir>/<seq>/cam_pose.json`` (written by convert; a missing file is an error) and
+every track is warped by the camera's rotation between frames (:mod:`nuscmot.tracking.ego`).
 """
 
 from __future__ import annotations
@@ -66,6 +69,15 @@ def read_detections(path: Path, info: SeqInfo) -> np.ndarray:
     return dets
 
 
+def camera_homographies(seq_dir: Path, info: SeqInfo) -> np.ndarray:
+    """(length, 3, 3) frame-to-frame rotation homographies of one sequence from its pose file."""
+    from nuscmot.data.cam_pose import CAM_POSE_FILE, read_cam_poses
+    from nuscmot.tracking.ego import sequence_homographies
+
+    poses = read_cam_poses(seq_dir / CAM_POSE_FILE, info.length)
+    return sequence_homographies(poses.rotations, poses.intrinsic)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     from tqdm import tqdm
 
@@ -92,12 +104,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         for name in tqdm(names, desc=f"track {args.tracker}", leave=False):
             info = read_seqinfo(mot_dir / name / "seqinfo.ini")
             dets = read_detections(dets_dir / f"{name}.txt", info)
+            warps = camera_homographies(mot_dir / name, info) if tracker.ego_compensation else None
             t0 = time.perf_counter()
-            rows = track_sequence(tracker, make_motion(info), dets, info.length)
+            rows = track_sequence(tracker, make_motion(info), dets, info.length, warps)
             seconds += time.perf_counter() - t0
             frames += info.length
             write_mot(tmp / f"{name}.txt", rows, "result")
-    log.info("%s: %d sequences, %d frames, %.0f frames/s", args.tracker, len(names), frames, frames / max(seconds, 1e-9))
+    log.info("%s%s: %d sequences, %d frames, %.0f frames/s", args.tracker, " (ego-motion compensated)" if tracker.ego_compensation else "",
+             len(names), frames, frames / max(seconds, 1e-9))
 
 
 if __name__ == "__main__":

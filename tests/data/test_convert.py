@@ -18,6 +18,7 @@ from pycocotools.coco import COCO
 from nuscmot import convert as convert_cli
 from nuscmot.common.errors import InputError
 from nuscmot.common.mot import read_image_list, read_mot, read_seqinfo, read_seqmap
+from nuscmot.data.cam_pose import CameraPose
 from nuscmot.data.classes import CLASSES, build_category_lookup
 from nuscmot.data.coco import coco_dataset
 from nuscmot.data.convert import ImageBoxes, SceneJob, extract_images, load_nuscenes
@@ -385,6 +386,7 @@ def _frame(frame_index: int, tokens: list[str], camera: str = "CAM_FRONT") -> Im
         sample_data_token=f"sd{camera}{frame_index}", timestamp=1000 + frame_index, file_name=f"samples/{camera}/{frame_index}.jpg",
         width=100, height=50, xyxy=boxes, class_ids=np.ones(n, np.int64), visibility=np.full(n, 4, np.int64),
         instance_tokens=tokens, annotation_tokens=[f"ann{frame_index}{t}" for t in tokens],
+        pose=CameraPose((1.0, 0.0, 0.0, 0.0), (float(frame_index), 0.0, 0.0), ((50.0, 0.0, 50.0), (0.0, 50.0, 25.0), (0.0, 0.0, 1.0))),
     )
 
 

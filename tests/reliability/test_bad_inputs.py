@@ -158,11 +158,12 @@ class Run:
                 "--image-root", image_root or self.conv.dataroot, "--out-dir", outs[0], "--timing", outs[1]]
         return "infer", argv, outs
 
-    def track(self, dets: Path | None = None, tracker: str = "kalman", model: Path | None = None):
+    def track(self, dets: Path | None = None, tracker: str = "kalman", model: Path | None = None,
+              mot_dir: Path | None = None, **association):
         out = self.out / "tracking" / tracker
-        params = {"cfg": self.cfg["tracking"]["association"], "motion": self.cfg["tracking"]["motion"][tracker]}
+        params = {"cfg": {**self.cfg["tracking"]["association"], **association}, "motion": self.cfg["tracking"]["motion"][tracker]}
         argv = ["--params", params_json(params), "--tracker", tracker, "--dets-dir", dets or self.good["dets"],
-                "--mot-dir", self.conv.mot_dir, "--seqmap", self.conv.seqmap]
+                "--mot-dir", mot_dir or self.conv.mot_dir, "--seqmap", self.conv.seqmap]
         if model is not None:
             argv += ["--model", model]
         return "track", [*argv, "--out-dir", out], [out]
@@ -353,6 +354,12 @@ def trackssm_random_bytes(run):
     return run.track(tracker="trackssm", model=model)
 
 
+def missing_cam_pose(run):
+    mot = run.mot_copy()
+    (mot / first_seq(run) / "cam_pose.json").unlink()
+    return run.track(mot_dir=mot, ego_compensation=True)
+
+
 def det_line(how):
     def case(run):
         dets = run.dir_copy("dets")
@@ -473,6 +480,10 @@ CASES = [
          rf"error: {P}/yolox_nano\.pth: checkpoint lacks its model_config \(not trained by nuscmot\.train\?\)"),
     Case("TrackSSM checkpoint of random bytes (track)", trackssm_random_bytes,
          rf"error: {P}/model\.pt: not a TrackSSM checkpoint \(cannot be loaded: \w+\)"),
+    # camera poses (track with ego-motion compensation)
+    Case("missing camera pose file (track, ego_compensation)", missing_cam_pose,
+         rf"error: {P}/scene-\d+/cam_pose\.json: missing camera pose file \(written by convert; "
+         r"tracking\.association\.ego_compensation needs it\)"),
     # MOT text
     Case("det line with 9 columns (track)", det_line(drop_column),
          rf"error: {P}/scene-\d+\.txt:3: expected 10 comma-separated columns for det, got 9"),

@@ -73,10 +73,13 @@ def test_degradation_is_deterministic_from_the_seed(mode):
 def test_curve_rows_repeat_the_no_drop_level_under_every_mode():
     cfg = ablation.GapAblationConfig(drop_rates=(0.0, 0.2), drop_modes=("independent", "burst"))
     per_level = {
-        lv.name: {t: {"IDSW": i + 10 * k, "MOTA": 0.9, "IDF1": 0.8, "num_objects": 100, "FN": 50 * i} for k, t in enumerate(["kalman", "trackssm"])}
+        lv.name: {"ego_compensation~false": {
+            t: {"IDSW": i + 10 * k, "MOTA": 0.9, "IDF1": 0.8, "num_objects": 100, "FN": 50 * i} for k, t in enumerate(["kalman", "trackssm"])
+        }}
         for i, lv in enumerate(ablation.levels(cfg))
-    }
+    }  # fmt: skip
     rows = ablation.curve_rows(per_level, cfg, ["kalman", "trackssm"])
+    assert {r["ego_compensation"] for r in rows} == {False}
     assert [(r["tracker"], r["mode"], r["drop_rate"], r["IDSW"]) for r in rows] == [
         ("kalman", "independent", 0.0, 0), ("kalman", "independent", 0.2, 1),
         ("kalman", "burst", 0.0, 0), ("kalman", "burst", 0.2, 2),
@@ -85,33 +88,80 @@ def test_curve_rows_repeat_the_no_drop_level_under_every_mode():
     ]  # fmt: skip
     assert rows[1]["IDSW_per_100_tracked"] == pytest.approx(100 * 1 / 50) and rows[3]["IDSW_per_100_tracked"] is None
     att = ablation.attribution(rows)
-    assert att[0] == {"tracker": "kalman", "mode": "independent", "lowest_drop_rate": 0.0, "IDSW_at_lowest": 0,
+    assert att[0] == {"tracker": "kalman", "ego_compensation": False, "mode": "independent", "lowest_drop_rate": 0.0, "IDSW_at_lowest": 0,
                       "highest_drop_rate": 0.2, "IDSW_at_highest": 1, "IDSW_added_by_gaps": 1,
                       "rate_at_lowest": 0.0, "rate_at_highest": 2.0, "FN_at_lowest": 0, "FN_at_highest": 50}  # fmt: skip
 
 
-def test_gap_ablation_summary_entry_point(tmp_path):
-    cfg = {"drop_rates": [0.0, 0.2], "drop_modes": ["independent", "burst"], "jitter": 0.0, "false_positives_per_frame": 0.0}
+def test_ego_compensation_axis_paths_and_params():
+    p = SweepPlan({"gt_detections": BASE, "gap_ablation": {"ego_compensation": [False, True]},
+                   "tracking": {"association": {"match_thresh": 0.9}, "motion": {"kalman": {"std_weight_position": 0.05}}}})  # fmt: skip
+    assert p.ego == {"ego_compensation~false": False, "ego_compensation~true": True}
+    assert re.fullmatch(p.ego_regex, "ego_compensation~true") and not re.fullmatch(p.ego_regex, "ego_compensation~maybe")
+    on = json.loads(p.gap_track_params("kalman", "ego_compensation~true"))
+    assert on == {"cfg": {"match_thresh": 0.9, "ego_compensation": True}, "motion": {"std_weight_position": 0.05}}
+    # the tracker's own config class takes it
+    from nuscmot.tracking.tracker import Tracker
+
+    assert from_dict(Tracker, on["cfg"], where="tracking.association").ego_compensation is True
+    assert list(plan().ego) == ["ego_compensation~false"]  # default: compensation off only
+
+
+@pytest.mark.parametrize("ego", [[], [True, True], ["yes"]])
+def test_bad_ego_compensation_axis(ego):
+    with pytest.raises(InputError, match="ego_compensation"):
+        plan(ego_compensation=ego)
+
+
+def write_metrics(root, cfg, egos=("ego_compensation~false",)):
     paths = []
     for i, level in enumerate(plan(**cfg).levels):
-        for t in ("kalman", "trackssm"):
-            p = tmp_path / "gap_ablation" / level / "metrics" / f"{t}.json"
-            p.parent.mkdir(parents=True, exist_ok=True)
-            overall = {"IDSW": 2 * i, "IDSW_trackeval": i, "MOTA": 0.9 - 0.1 * i, "IDF1": 0.8, "HOTA": 0.7, "FP": 0, "FN": i, "Frag": 0,
-                       "num_objects": 100}  # fmt: skip
-            p.write_text(json.dumps({"tracker": t, "sequences": {}, "overall": overall}))
-            paths.append(p)
-    out = tmp_path / "out"
-    argv = ["--params", json.dumps({"cfg": cfg, "gt_detections": {"seed": 0}, "trackers": ["kalman", "trackssm"]}),
+        for e, ego in enumerate(egos):
+            for t in ("kalman", "trackssm"):
+                p = root / "gap_ablation" / level / ego / "metrics" / f"{t}.json"
+                p.parent.mkdir(parents=True, exist_ok=True)
+                overall = {"IDSW": 2 * i + e, "IDSW_trackeval": i, "MOTA": 0.9 - 0.1 * i + 0.01 * e, "IDF1": 0.8, "HOTA": 0.7, "FP": 0,
+                           "FN": i, "Frag": 0, "num_objects": 100}  # fmt: skip
+                p.write_text(json.dumps({"tracker": t, "sequences": {}, "overall": overall}))
+                paths.append(p)
+    return paths
+
+
+def summary_argv(cfg, paths, out):
+    return ["--params", json.dumps({"cfg": cfg, "gt_detections": {"seed": 0}, "trackers": ["kalman", "trackssm"]}),
             "--metrics", *map(str, paths), "--out-csv", str(out / "curves.csv"), "--out-md", str(out / "curves.md"),
             "--out-png", str(out / "curves.png")]  # fmt: skip
+
+
+def test_gap_ablation_summary_entry_point(tmp_path):
+    cfg = {"drop_rates": [0.0, 0.2], "drop_modes": ["independent", "burst"], "jitter": 0.0, "false_positives_per_frame": 0.0}
+    paths = write_metrics(tmp_path, cfg)
+    out = tmp_path / "out"
+    argv = summary_argv(cfg, paths, out)
     gap_ablation_summary.main(argv)
     lines = (out / "curves.csv").read_text().splitlines()
-    assert lines[0].startswith("tracker,mode,drop_rate,level,IDSW,") and len(lines) == 1 + 2 * 2 * 2
-    assert lines[1].startswith("kalman,independent,0.000000,none/drop_rate~0.0,0,")
-    assert lines[4].startswith("kalman,burst,0.200000,burst/drop_rate~0.2,4,")
+    assert lines[0].startswith("tracker,ego_compensation,mode,drop_rate,level,IDSW,") and len(lines) == 1 + 2 * 2 * 2
+    assert lines[1].startswith("kalman,False,independent,0.000000,none/drop_rate~0.0,0,")
+    assert lines[4].startswith("kalman,False,burst,0.200000,burst/drop_rate~0.2,4,")
     md = (out / "curves.md").read_text()
     assert "**kalman**, burst: 0 IDSW (0.00 per 100 tracked) at 0% drops, 4 (4.08 per 100 tracked) at 20%: +4 IDSW, FN 0 -> 2." in md
+    assert "## Ego-motion compensation" not in md  # only one setting ran
     assert (out / "curves.png").read_bytes().startswith(b"\x89PNG")
-    with pytest.raises(InputError, match="no metrics for 2 level/tracker"):
+    with pytest.raises(InputError, match="no metrics for 2 level/setting/tracker"):
         gap_ablation_summary.main(argv[:3] + [a for a in argv[3:] if "burst" not in a])
+
+
+def test_gap_ablation_summary_compares_compensation_on_and_off(tmp_path):
+    cfg = {"drop_rates": [0.0, 0.2], "drop_modes": ["burst"], "ego_compensation": [False, True]}
+    paths = write_metrics(tmp_path, cfg, ("ego_compensation~false", "ego_compensation~true"))
+    out = tmp_path / "out"
+    gap_ablation_summary.main(summary_argv(cfg, paths, out))
+    lines = (out / "curves.csv").read_text().splitlines()
+    assert len(lines) == 1 + 2 * 2 * 2
+    assert lines[3].startswith("kalman,True,burst,0.000000,none/drop_rate~0.0,1,")
+    md = (out / "curves.md").read_text()
+    section = md[md.index("## Ego-motion compensation"):]
+    assert "| kalman    | burst  | 20       | 2          | 3         | 0.800      | 0.810     |" in section
+    assert "**kalman** (ego compensation on), burst: 1 IDSW" in md
+    with pytest.raises(InputError, match="no metrics for 4 level/setting/tracker"):  # 2 levels x 2 trackers
+        gap_ablation_summary.main(summary_argv(cfg, [p for p in paths if "~true" not in str(p)], out))

@@ -80,6 +80,22 @@ def test_a_new_grid_value_plans_only_its_own_cells(tmp_path):
     assert {p: after[p] for p in before} == before  # existing cells: same params, same paths
 
 
+def test_gap_ablation_tracks_every_level_with_and_without_ego_compensation(tmp_path):
+    cfg = tiny_config(tmp_path)
+    cfg["gap_ablation"]["ego_compensation"] = [False, True]
+    write_config(tmp_path, cfg)
+    cmds = cell_commands(tmp_path, "gap_ablation")
+    gap = cfg["gap_ablation"]
+    n_levels = (0.0 in gap["drop_rates"]) + len(gap["drop_modes"]) * len([r for r in gap["drop_rates"] if r > 0])
+    for value in ("false", "true"):
+        mine = {p: c for p, c in cmds.items() if f"/ego_compensation~{value}/tracking/" in p}
+        assert len(mine) == n_levels * len(TRACKERS), sorted(cmds)
+        assert all(f'"ego_compensation":{value}' in c for c in mine.values())
+    # the two settings track the same detections
+    dets = {re.search(r"--dets-dir '?([^' ]+)", c).group(1) for c in cmds.values()}
+    assert len(dets) == n_levels
+
+
 @pytest.fixture(scope="module")
 def clean_gap_ablation(tmp_path_factory):
     """`snakemake gap_ablation` at 0 % drops, no jitter, no false positives, every score 1
@@ -114,14 +130,14 @@ def test_clean_gt_gives_near_zero_idsw(clean_gap_ablation, record_property):
     names = (results / "mot" / "seqmaps" / "test.txt").read_text().split()[1:]
     for t in TRACKERS:
         assert objects[t] > 0, f"the tiny test sequences have no GT boxes: {summary}"
-        level = res / "none" / "drop_rate~0.0" / "tracking" / t
+        level = res / "none" / "drop_rate~0.0" / "ego_compensation~false" / "tracking" / t
         cases = switch_displacements(results / "mot" / "test", level, names)
         assert len(cases) == idsw[t], summary
         unexplained = [c for c in cases if c[3] >= LARGE_DISPLACEMENT_IOU]
         assert not unexplained, f"{t}: switches without a large displacement (bugs?) {unexplained}; {summary}"
     assert "## Attribution" in (res / "curves.md").read_text()
     assert (res / "curves.png").read_bytes().startswith(b"\x89PNG")
-    level = res / "none" / "drop_rate~0.0"
+    level = res / "none" / "drop_rate~0.0" / "ego_compensation~false"
     assert sorted(p.name for p in (level / "metrics").glob("*.json")) == [f"{t}.json" for t in TRACKERS]
     for rule in ("gap_ablation", "train_trackssm"):
         assert (Path(cfg["results"]) / "benchmarks" / f"{rule}.tsv").is_file()

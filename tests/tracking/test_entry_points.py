@@ -13,7 +13,7 @@ import torch
 from nuscmot import gt_detections, track, train_trackssm
 from nuscmot.common import cli
 from nuscmot.common.errors import InputError
-from nuscmot.common.mot import SeqInfo, read_mot, read_seqmap, write_mot, write_seqinfo, write_seqmap
+from nuscmot.common.mot import SeqInfo, read_mot, read_seqinfo, read_seqmap, write_mot, write_seqinfo, write_seqmap
 from nuscmot.tracking.simulate import simulate_scene
 
 
@@ -155,3 +155,43 @@ def test_bad_params_are_input_errors(dets_dir, tiny_converted, tiny_config, tmp_
     with pytest.raises(InputError, match="drop_mode"):
         gt_detections.main(["--params", json.dumps({"drop_mode": "x"}), "--mot-dir", str(tiny_converted.mot_dir),
                             "--seqmap", str(tiny_converted.seqmap), "--out-dir", str(tmp_path / "d")])
+
+
+def _with_yaw(doc: dict, deg_per_frame: float) -> dict:
+    """The pose file of a camera that also yaws ``deg_per_frame`` per frame (about its own y axis)."""
+    from pyquaternion import Quaternion
+
+    for f in doc["frames"]:
+        turn = Quaternion(axis=[0, 1, 0], degrees=deg_per_frame * (f["frame"] - 1))
+        f["rotation"] = list((Quaternion(f["rotation"]) * turn).elements)
+    return doc
+
+
+def test_ego_compensation_reads_each_sequence_pose_file(dets_dir, tiny_converted, tiny_config, tmp_path):
+    """The tiny test scenes' ego drives straight: compensation is then a no-op (same bytes);
+    a pose file that says the camera turned changes the tracking of that sequence."""
+    import shutil
+
+    from nuscmot.data.cam_pose import CAM_POSE_FILE, read_cam_poses
+    from nuscmot.tracking.ego import sequence_homographies
+
+    names = read_seqmap(tiny_converted.seqmap)
+    on_cfg = json.loads(json.dumps(tiny_config))
+    on_cfg["tracking"]["association"]["ego_compensation"] = True
+    track.main(track_args(tiny_config, "kalman", dets_dir, tiny_converted, tmp_path / "off"))
+    track.main(track_args(on_cfg, "kalman", dets_dir, tiny_converted, tmp_path / "on"))
+    for n in names:
+        poses = read_cam_poses(tiny_converted.mot_dir / n / CAM_POSE_FILE, read_seqinfo(tiny_converted.mot_dir / n / "seqinfo.ini").length)
+        warps = sequence_homographies(poses.rotations, poses.intrinsic)
+        np.testing.assert_allclose(warps, np.broadcast_to(np.eye(3), warps.shape), atol=1e-9)
+        assert (tmp_path / "on" / f"{n}.txt").read_bytes() == (tmp_path / "off" / f"{n}.txt").read_bytes()
+
+    turned = SimpleNamespace(mot_dir=tmp_path / "mot", seqmap=tiny_converted.seqmap)
+    shutil.copytree(tiny_converted.mot_dir, turned.mot_dir)
+    busiest = max(names, key=lambda n: len(read_mot(tmp_path / "off" / f"{n}.txt", "result")))
+    pose_file = turned.mot_dir / busiest / CAM_POSE_FILE
+    pose_file.write_text(json.dumps(_with_yaw(json.loads(pose_file.read_text()), 8.0)))
+    track.main(track_args(on_cfg, "kalman", dets_dir, turned, tmp_path / "turned"))
+    assert (tmp_path / "turned" / f"{busiest}.txt").read_bytes() != (tmp_path / "off" / f"{busiest}.txt").read_bytes()
+    for n in set(names) - {busiest}:
+        assert (tmp_path / "turned" / f"{n}.txt").read_bytes() == (tmp_path / "off" / f"{n}.txt").read_bytes()

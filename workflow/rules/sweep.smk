@@ -4,7 +4,8 @@
 #   snakemake sweep_tracking  association grid per motion model (Paramspace cells), summary,
 #                             best cell per tracker, IDSW heatmaps
 #   snakemake gap_ablation    GT-derived detections at controlled drop rates/modes, tracking
-#                             and evaluation per level, curves vs drop rate
+#                             (once per gap_ablation.ego_compensation setting) and evaluation
+#                             per level, curves vs drop rate
 
 import sys
 
@@ -26,9 +27,9 @@ SWEEP_OUT = SimpleNamespace(
 )
 GAP_OUT = SimpleNamespace(
     detections=f"{R}/gap_ablation/{{gap_level}}/detections",
-    tracking=f"{R}/gap_ablation/{{gap_level}}/tracking/{{tracker}}",
-    metrics_csv=f"{R}/gap_ablation/{{gap_level}}/metrics/{{tracker}}.csv",
-    metrics_json=f"{R}/gap_ablation/{{gap_level}}/metrics/{{tracker}}.json",
+    tracking=f"{R}/gap_ablation/{{gap_level}}/{{ego}}/tracking/{{tracker}}",
+    metrics_csv=f"{R}/gap_ablation/{{gap_level}}/{{ego}}/metrics/{{tracker}}.csv",
+    metrics_json=f"{R}/gap_ablation/{{gap_level}}/{{ego}}/metrics/{{tracker}}.json",
     curves_csv=f"{R}/gap_ablation/curves.csv",
     curves_md=f"{R}/gap_ablation/curves.md",
     curves_png=f"{R}/gap_ablation/curves.png",
@@ -50,7 +51,7 @@ except InputError as exc:
 rule sweep_track:
     input:
         unpack(tracker_inputs),
-        code=code("tracking", "track"),
+        code=code("tracking", "track", "data/cam_pose", "data/geometry"),
     output:
         directory(SWEEP_OUT.cell_tracking),
     log:
@@ -165,20 +166,21 @@ rule gap_track:
         dets=GAP_OUT.detections,
         mot_dir=OUT.mot_dir,
         seqmap=OUT.seqmap,
-        code=code("tracking", "track"),
+        code=code("tracking", "track", "data/cam_pose", "data/geometry"),
     output:
         directory(GAP_OUT.tracking),
     log:
-        f"{OUT.logs}/gap_ablation/{{gap_level}}/track_{{tracker}}.log",
+        f"{OUT.logs}/gap_ablation/{{gap_level}}/{{ego}}/track_{{tracker}}.log",
     benchmark:
-        f"{OUT.benchmarks}/gap_ablation/{{gap_level}}/track_{{tracker}}.tsv"
+        f"{OUT.benchmarks}/gap_ablation/{{gap_level}}/{{ego}}/track_{{tracker}}.tsv"
     wildcard_constraints:
         gap_level=SWEEP.level_regex,
+        ego=SWEEP.ego_regex,
         tracker="[a-z0-9_]+",
     conda:
         "../../envs/tracking.yaml"
     params:
-        cfg=tracker_params,
+        cfg=lambda wildcards: SWEEP.gap_track_params(wildcards.tracker, wildcards.ego),
         model=lambda wildcards, input: (
             f"--model {input.model}" if "model" in input.keys() else ""
         ),
@@ -198,11 +200,12 @@ rule gap_evaluate:
         csv=GAP_OUT.metrics_csv,
         json=GAP_OUT.metrics_json,
     log:
-        f"{OUT.logs}/gap_ablation/{{gap_level}}/evaluate_{{tracker}}.log",
+        f"{OUT.logs}/gap_ablation/{{gap_level}}/{{ego}}/evaluate_{{tracker}}.log",
     benchmark:
-        f"{OUT.benchmarks}/gap_ablation/{{gap_level}}/evaluate_{{tracker}}.tsv"
+        f"{OUT.benchmarks}/gap_ablation/{{gap_level}}/{{ego}}/evaluate_{{tracker}}.tsv"
     wildcard_constraints:
         gap_level=SWEEP.level_regex,
+        ego=SWEEP.ego_regex,
         tracker="[a-z0-9_]+",
     conda:
         "../../envs/evaluation.yaml"
@@ -217,7 +220,10 @@ rule gap_evaluate:
 rule gap_ablation:
     input:
         metrics=expand(
-            GAP_OUT.metrics_json, gap_level=list(SWEEP.levels), tracker=TRACKERS
+            GAP_OUT.metrics_json,
+            gap_level=list(SWEEP.levels),
+            ego=list(SWEEP.ego),
+            tracker=TRACKERS,
         ),
         code=code("sweep", "gap_ablation_summary"),
     output:

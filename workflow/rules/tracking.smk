@@ -61,7 +61,7 @@ rule train_trackssm:
 rule run_tracker:
     input:
         unpack(tracker_inputs),
-        code=code("tracking", "track"),
+        code=code("tracking", "track", "data/cam_pose", "data/geometry"),
     output:
         directory(OUT.tracking_dir),
     log:

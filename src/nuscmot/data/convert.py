@@ -6,6 +6,9 @@ check every used image exists, then project every kept annotation of every used 
 keyframe into its image, all boxes of one image at once (:mod:`.geometry`, same boxes as
 the devkit's ``export_2d_annotations_as_json``). Outputs are built in memory and committed
 together at the end, each file atomically, so bad input leaves no partial output.
+Every MOT test sequence also gets its camera's pose per frame, ``cam_pose.json``
+(``ego_pose`` x ``calibrated_sensor``, format in :mod:`.cam_pose`), for ego-motion
+compensation in tracking.
 
 Filters: annotations of unmapped categories are dropped; a 2D box is kept when both sides
 are >= ``min_box_size`` px (and > 0). ``min_visibility`` (nuScenes visibility level 1-4)
@@ -27,6 +30,7 @@ from tqdm import tqdm
 
 from nuscmot.common.errors import InputError
 from nuscmot.common.io import atomic_dir, atomic_path, write_json
+from nuscmot.data.cam_pose import CameraPose, camera_pose
 from nuscmot.data.classes import CLASSES, DEFAULT_CATEGORY_MAP, build_category_lookup
 from nuscmot.data.coco import coco_dataset
 from nuscmot.data.geometry import CameraView, box_corners, project_boxes_2d
@@ -101,6 +105,7 @@ class ImageBoxes:
     visibility: np.ndarray  # (K,) int64, nuScenes level 1-4
     instance_tokens: list[str]
     annotation_tokens: list[str]
+    pose: CameraPose | None = None  # camera -> global pose and intrinsics (:mod:`.cam_pose`)
 
 
 @dataclass
@@ -267,15 +272,10 @@ def _sample_images(
     nusc, scene: dict, cams: list[str], frame_index: int, sds: list[dict], boxes: _SampleBoxes, min_box_size: float
 ) -> list[ImageBoxes]:
     """The kept 2D boxes of one sample's annotations in each of its camera images (one numpy pass)."""
+    records = [(nusc.get("ego_pose", sd["ego_pose_token"]), nusc.get("calibrated_sensor", sd["calibrated_sensor_token"]))
+               for sd in sds]
     if len(boxes.annotation_tokens):
-        views = [
-            CameraView.from_records(
-                nusc.get("ego_pose", sd["ego_pose_token"]),
-                nusc.get("calibrated_sensor", sd["calibrated_sensor_token"]),
-                sd["width"], sd["height"],
-            )
-            for sd in sds
-        ]
+        views = [CameraView.from_records(ego, cs, sd["width"], sd["height"]) for (ego, cs), sd in zip(records, sds)]
         xyxy, hit = project_boxes_2d(boxes.corners, views)  # (C, N, 4), (C, N)
         w = xyxy[..., 2] - xyxy[..., 0]
         h = xyxy[..., 3] - xyxy[..., 1]
@@ -302,6 +302,7 @@ def _sample_images(
                 visibility=boxes.visibility[idx],
                 instance_tokens=[boxes.instance_tokens[k] for k in idx],
                 annotation_tokens=[boxes.annotation_tokens[k] for k in idx],
+                pose=camera_pose(*records[c]),
             )
         )
     return out

@@ -2,7 +2,9 @@
 
 Per scene: ``gt/gt.txt`` (``frame,id,x,y,w,h,1,class,visibility``; frames 1-based =
 keyframes in time order; visibility = nuScenes level 1-4), ``seqinfo.ini`` (frameRate 2,
-the keyframe rate) and ``img1.txt`` (image paths relative to the dataroot, frame order).
+the keyframe rate), ``img1.txt`` (image paths relative to the dataroot, frame order) and
+``cam_pose.json`` (every frame's camera -> global pose and the intrinsics, see
+:mod:`nuscmot.data.cam_pose`).
 Track ids come from instance tokens: 1..N in order of first appearance (frame, then token).
 Every visibility level is kept; the evaluation decides what to ignore.
 """
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 from nuscmot.common.mot import SeqInfo, write_image_list, write_mot, write_seqinfo, write_seqmap
+from nuscmot.data.cam_pose import CAM_POSE_FILE, pose_document, write_cam_poses
 
 if TYPE_CHECKING:
     from nuscmot.data.convert import ImageBoxes
@@ -45,7 +48,8 @@ def scene_gt_rows(frames: Sequence["ImageBoxes"]) -> np.ndarray:
 
 
 def write_mot_dir(mot_dir: Path, seqmap: Path, images: Sequence["ImageBoxes"], scenes: Sequence[str]) -> int:
-    """Write ``<mot_dir>/<scene>/{gt/gt.txt,seqinfo.ini,img1.txt}`` and the seqmap; returns the gt row count."""
+    """Write ``<mot_dir>/<scene>/{gt/gt.txt,seqinfo.ini,img1.txt,cam_pose.json}`` and the seqmap;
+    returns the gt row count. Every frame must carry its camera pose."""
     by_scene: dict[str, list] = {name: [] for name in scenes}
     for im in images:
         by_scene[im.scene_name].append(im)
@@ -65,5 +69,17 @@ def write_mot_dir(mot_dir: Path, seqmap: Path, images: Sequence["ImageBoxes"], s
         write_mot(seq / "gt" / "gt.txt", rows, "gt")
         write_seqinfo(seq / "seqinfo.ini", SeqInfo(name=name, length=len(frames), width=frames[0].width, height=frames[0].height, frame_rate=KEYFRAME_RATE_HZ))
         write_image_list(seq / "img1.txt", [f.file_name for f in frames])
+        write_cam_poses(seq / CAM_POSE_FILE, sequence_poses(name, frames))
     write_seqmap(seqmap, sorted(by_scene))
     return n_rows
+
+
+def sequence_poses(name: str, frames: Sequence["ImageBoxes"]) -> dict:
+    """The ``cam_pose.json`` document of one scene's frames (one camera, frame order)."""
+    if any(f.pose is None for f in frames):
+        raise ValueError(f"scene {name}: a frame has no camera pose")
+    cameras = {f.camera for f in frames}
+    if len(cameras) != 1:
+        raise ValueError(f"scene {name}: frames of several cameras {sorted(cameras)}")
+    return pose_document(frames[0].camera, frames[0].width, frames[0].height,
+                         [(f.timestamp, f.sample_data_token, f.pose) for f in frames])

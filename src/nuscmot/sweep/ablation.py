@@ -4,6 +4,11 @@ A level is a drop mode and a drop rate, named ``<mode>/drop_rate~<rate>``. Every
 the same box jitter and false-positive rate (the ``gap_ablation`` slice) and the seed and
 score range of the ``gt_detections`` slice. A drop rate of 0 drops nothing whatever the mode,
 so it is one shared level, ``none/drop_rate~0.0``, that starts every mode's curve.
+
+Every level's detections are tracked once per ``ego_compensation`` value (the
+``tracking.association`` key, :mod:`nuscmot.tracking.ego`), in
+``<level>/ego_compensation~<true|false>/``, so the curves compare each motion model with
+and without ego-motion compensation on the same detections.
 """
 
 from __future__ import annotations
@@ -17,9 +22,10 @@ from nuscmot.sweep.grid import format_value
 
 DROP_MODES = ("independent", "burst")
 NO_DROP = "none"
+EGO_KEY = "ego_compensation"
 CURVE_METRICS = ("IDSW", "IDSW_per_100_tracked", "MOTA", "IDF1")
 FROM_METRICS = ("IDSW", "IDSW_trackeval", "MOTA", "IDF1", "HOTA", "FP", "FN", "num_objects")
-CSV_COLUMNS = ("tracker", "mode", "drop_rate", "level", *FROM_METRICS, "IDSW_per_100_tracked")
+CSV_COLUMNS = ("tracker", EGO_KEY, "mode", "drop_rate", "level", *FROM_METRICS, "IDSW_per_100_tracked")
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,7 @@ class GapAblationConfig:
     drop_modes: tuple[str, ...] = DROP_MODES
     jitter: float = 0.05  # box noise sigma as a fraction of the box size
     false_positives_per_frame: float = 0.5
+    ego_compensation: tuple[bool, ...] = (False,)  # tracking.association.ego_compensation values
 
     def __post_init__(self) -> None:
         where = "gap_ablation"
@@ -46,6 +53,9 @@ class GapAblationConfig:
             v = getattr(self, key)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
                 raise InputError(where, f"must be a number >= 0, got {v!r}", key=key)
+        ego = self.ego_compensation
+        if not ego or not all(isinstance(v, bool) for v in ego) or len(set(ego)) != len(ego):
+            raise InputError(where, f"must be distinct true/false values, got {list(ego)!r}", key=EGO_KEY)
 
 
 @dataclass(frozen=True)
@@ -81,6 +91,16 @@ def levels(cfg: GapAblationConfig) -> list[Level]:
     return out
 
 
+def ego_name(value: bool) -> str:
+    """Folder name of one compensation setting: ``ego_compensation~true`` / ``~false``."""
+    return f"{EGO_KEY}~{format_value(bool(value))}"
+
+
+def ego_names(cfg: GapAblationConfig) -> dict[str, bool]:
+    """``{folder name: value}`` of the configured compensation settings (config order)."""
+    return {ego_name(v): bool(v) for v in cfg.ego_compensation}
+
+
 def level_regex(cfg: GapAblationConfig) -> str:
     """Regex a ``{level}`` wildcard must match (only this config's levels)."""
     import re
@@ -88,22 +108,43 @@ def level_regex(cfg: GapAblationConfig) -> str:
     return "|".join(re.escape(lv.name) for lv in levels(cfg))
 
 
-def curve_rows(per_level: Mapping[str, Mapping[str, Mapping[str, Any]]], cfg: GapAblationConfig, trackers: Sequence[str]) -> list[dict[str, Any]]:
-    """Rows of the curves table: per tracker, per mode, per drop rate (the no-drop level is
-    repeated under every mode). ``per_level[level name][tracker]`` is the OVERALL metrics row."""
+def curve_rows(
+    per_level: Mapping[str, Mapping[str, Mapping[str, Mapping[str, Any]]]], cfg: GapAblationConfig, trackers: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Rows of the curves table: per tracker, per compensation setting, per mode, per drop rate
+    (the no-drop level is repeated under every mode). ``per_level[level name][ego name][tracker]``
+    is the OVERALL metrics row (``ego name``: :func:`ego_name`)."""
     by_name = {lv.name: lv for lv in levels(cfg)}
     rows = []
     for tracker in trackers:
-        for mode in cfg.drop_modes:
-            for rate in sorted(float(r) for r in cfg.drop_rates):
-                lv = by_name[level_name(NO_DROP if rate == 0 else mode, rate)]
-                overall = per_level[lv.name][tracker]
-                row: dict[str, Any] = {"tracker": tracker, "mode": mode, "drop_rate": rate, "level": lv.name}
-                for col in FROM_METRICS:
-                    row[col] = overall.get(col)
-                row["IDSW_per_100_tracked"] = idsw_rate(row)
-                rows.append(row)
+        for ego, comp in ego_names(cfg).items():
+            for mode in cfg.drop_modes:
+                for rate in sorted(float(r) for r in cfg.drop_rates):
+                    lv = by_name[level_name(NO_DROP if rate == 0 else mode, rate)]
+                    overall = per_level[lv.name][ego][tracker]
+                    row: dict[str, Any] = {"tracker": tracker, EGO_KEY: comp, "mode": mode, "drop_rate": rate, "level": lv.name}
+                    for col in FROM_METRICS:
+                        row[col] = overall.get(col)
+                    row["IDSW_per_100_tracked"] = idsw_rate(row)
+                    rows.append(row)
     return rows
+
+
+def compensation_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Per tracker, mode and drop rate with both settings: IDSW, MOTA and IDF1 without
+    (``_off``) and with (``_on``) ego-motion compensation."""
+    pairs: dict[tuple, dict[bool, Mapping[str, Any]]] = {}
+    for r in rows:
+        pairs.setdefault((r["tracker"], r["mode"], r["drop_rate"]), {})[r[EGO_KEY]] = r
+    out = []
+    for (tracker, mode, rate), by in pairs.items():
+        if set(by) != {False, True}:
+            continue
+        row: dict[str, Any] = {"tracker": tracker, "mode": mode, "drop_rate": rate}
+        for metric in ("IDSW", "MOTA", "IDF1"):
+            row[f"{metric}_off"], row[f"{metric}_on"] = by[False].get(metric), by[True].get(metric)
+        out.append(row)
+    return out
 
 
 def idsw_rate(row: Mapping[str, Any]) -> float | None:
@@ -117,15 +158,17 @@ def idsw_rate(row: Mapping[str, Any]) -> float | None:
 
 
 def attribution(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Per tracker and mode: IDSW (and IDSW per 100 tracked boxes) at the lowest drop rate
-    (switches association and motion make without gaps) vs at the highest."""
+    """Per tracker, compensation setting and mode: IDSW (and IDSW per 100 tracked boxes) at
+    the lowest drop rate (switches association and motion make without gaps) vs at the highest."""
     out = []
-    keys = list(dict.fromkeys((r["tracker"], r["mode"]) for r in rows))
-    for tracker, mode in keys:
-        mine = sorted((r for r in rows if r["tracker"] == tracker and r["mode"] == mode), key=lambda r: r["drop_rate"])
+    keys = list(dict.fromkeys((r["tracker"], r.get(EGO_KEY, False), r["mode"]) for r in rows))
+    for tracker, comp, mode in keys:
+        mine = sorted((r for r in rows if (r["tracker"], r.get(EGO_KEY, False), r["mode"]) == (tracker, comp, mode)),
+                      key=lambda r: r["drop_rate"])
         lo, hi = mine[0], mine[-1]
         out.append({
             "tracker": tracker,
+            EGO_KEY: comp,
             "mode": mode,
             "lowest_drop_rate": lo["drop_rate"],
             "IDSW_at_lowest": lo["IDSW"],

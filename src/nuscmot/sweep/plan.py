@@ -9,6 +9,7 @@ adds jobs without making the existing ones stale.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Mapping
 
 from nuscmot.common.config import from_dict
@@ -45,11 +46,20 @@ class SweepPlan:
         self.gap = from_dict(ablation.GapAblationConfig, config.get("gap_ablation"), where="gap_ablation")
         self.levels = {lv.name: lv for lv in ablation.levels(self.gap)}
         self.level_regex = ablation.level_regex(self.gap) or NO_MATCH
+        self.ego = ablation.ego_names(self.gap)
+        self.ego_regex = "|".join(re.escape(n) for n in self.ego)
 
     def cell_params(self, tracker: str, cell: str) -> str:
         """``run_tracker``'s params with the cell's association values substituted."""
         tracking = self.config["tracking"]
         association = {**tracking.get("association", {}), **self.cells[cell]}
+        motion = tracking.get("motion", {}).get(tracker, {})
+        return canonical_json({"cfg": association, "motion": motion})
+
+    def gap_track_params(self, tracker: str, ego: str) -> str:
+        """``run_tracker``'s params with the ablation's ``ego_compensation`` setting ``ego``."""
+        tracking = self.config["tracking"]
+        association = {**tracking.get("association", {}), ablation.EGO_KEY: self.ego[ego]}
         motion = tracking.get("motion", {}).get(tracker, {})
         return canonical_json({"cfg": association, "motion": motion})
 

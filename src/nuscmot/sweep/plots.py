@@ -109,26 +109,29 @@ def ablation_curves(
     *,
     title: str,
 ) -> None:
-    """One panel per metric vs drop rate (%); a line per (tracker, mode): colour = tracker,
-    line style = drop mode."""
-    trackers = list(dict.fromkeys(r["tracker"] for r in rows))
+    """One panel per metric vs drop rate (%); a line per (tracker, ego compensation, mode):
+    colour = tracker and compensation setting, line style = drop mode."""
+    variants = list(dict.fromkeys((r["tracker"], r.get("ego_compensation", False)) for r in rows))
+    several = len({comp for _, comp in variants}) > 1
     modes = list(dict.fromkeys(r["mode"] for r in rows))
     fig = _figure(4.2 * len(metrics), 3.8)
     axes = fig.subplots(1, len(metrics), squeeze=False)[0]
     for ax, metric in zip(axes, metrics):
-        for ti, tracker in enumerate(trackers):
+        for ti, (tracker, comp) in enumerate(variants):
+            name = f"{tracker}{' + ego comp.' if comp else ''}" if several else tracker
             for mi, mode in enumerate(modes):
                 pts = sorted(
                     (100.0 * r["drop_rate"], float(r[metric]))
                     for r in rows
-                    if r["tracker"] == tracker and r["mode"] == mode and r.get(metric) is not None
+                    if (r["tracker"], r.get("ego_compensation", False), r["mode"]) == (tracker, comp, mode)
+                    and r.get(metric) is not None
                 )
                 if not pts:
                     continue
                 x, y = zip(*pts)
                 ax.plot(
                     x, y, color=_COLORS[ti % len(_COLORS)], linestyle=_STYLES[mi % len(_STYLES)],
-                    marker=_MARKERS[mi % len(_MARKERS)], label=f"{tracker}, {mode}",
+                    marker=_MARKERS[mi % len(_MARKERS)], label=f"{name}, {mode}",
                 )  # fmt: skip
         ax.set_xlabel("observation drop rate (%)")
         ax.set_ylabel(_LABELS.get(metric, metric))

@@ -4,6 +4,8 @@
 - :mod:`~nuscmot.tracking.motion`: the motion-model interface; :mod:`~nuscmot.tracking.kalman`
   and :mod:`~nuscmot.tracking.trackssm` implement it.
 - :mod:`~nuscmot.tracking.tracker`: the tracker (two-stage association, births, lost buffer).
+- :mod:`~nuscmot.tracking.ego`: ego-motion compensation (camera-rotation homography, box and
+  Kalman-state warps).
 - :mod:`~nuscmot.tracking.gt_detections`: GT-derived detections with controlled degradation.
 
 Nothing here imports nuscenes-devkit or motmetrics.

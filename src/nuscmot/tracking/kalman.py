@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nuscmot.tracking.boxes import interpolate_boxes, tlwh_to_xyah, xyah_to_tlwh
+from nuscmot.tracking.ego import warp_kalman, warp_tlwh
 from nuscmot.tracking.motion import MotionModel, keep_rows
 
 NDIM = 4
@@ -153,6 +154,15 @@ class KalmanMotion(MotionModel):
         self.obs_mean[r] = self.mean[r]
         self.obs_cov[r] = self.cov[r]
         self.obs_box[r] = boxes
+
+    def warp(self, homography: np.ndarray) -> None:
+        """BoT-SORT-style GMC with the exact camera rotation: the current state, the state at
+        the last observation and the last observed box all move into the new image."""
+        if not len(self.ids):
+            return
+        self.mean, self.cov = warp_kalman(self.mean, self.cov, homography)
+        self.obs_mean, self.obs_cov = warp_kalman(self.obs_mean, self.obs_cov, homography)
+        self.obs_box = warp_tlwh(self.obs_box, homography)
 
     def remove(self, ids: np.ndarray) -> None:
         keep = keep_rows(self.ids, ids)

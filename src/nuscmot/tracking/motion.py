@@ -9,6 +9,10 @@ A motion model keeps one state per track id. The tracker calls, per frame:
    observation-centric re-update; the tracker calls ``update`` instead when ``reanchor`` is
    off), :meth:`MotionModel.start` for new tracks and :meth:`MotionModel.remove` for dead ones.
 
+With ego-motion compensation the tracker first calls :meth:`MotionModel.warp` with the
+homography of the camera's rotation since the previous frame (:mod:`nuscmot.tracking.ego`):
+every held state, including what is kept for :meth:`reanchor`, moves into the new image.
+
 Boxes are (N, 4) float64 arrays, tlwh in pixels; ids are int64 arrays. Track ids passed to
 :meth:`start` are larger than every id already held, so states stay sorted by id.
 """
@@ -58,6 +62,12 @@ class MotionModel(ABC):
     @abstractmethod
     def remove(self, ids: np.ndarray) -> None:
         """Forget tracks."""
+
+    def warp(self, homography: np.ndarray) -> None:
+        """Move every held track state through the (3, 3) pixel homography of the camera's
+        rotation since the last frame (ego-motion compensation), before :meth:`predict`.
+        Models that cannot be compensated keep this default and refuse."""
+        raise NotImplementedError(f"{type(self).__name__} does not support ego-motion compensation")
 
 
 def keep_rows(ids: np.ndarray, drop: np.ndarray) -> np.ndarray:

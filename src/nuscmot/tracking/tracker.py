@@ -2,6 +2,9 @@
 
 Per frame (ByteTrack, Zhang et al. 2022):
 
+0. with ``ego_compensation`` (and the sequence's camera poses), every track's motion state
+   is first warped by the homography of the camera's rotation since the previous frame
+   (:mod:`nuscmot.tracking.ego`; translation/parallax is not compensated);
 1. the motion model predicts every live track's box in one batched call;
 2. first association: high-score detections (``score >= track_high_thresh``) against the
    confirmed tracks (tracked and lost), cost ``1 - IoU`` gated at ``match_thresh``;
@@ -54,6 +57,7 @@ class Tracker:
     reanchor: bool = True
     min_box_area: float = 10.0
     duplicate_thresh: float = 0.15
+    ego_compensation: bool = False  # warp track states by the camera rotation (needs cam_pose.json)
 
     motion: MotionModel | None = field(default=None, init=False, repr=False)
 
@@ -93,8 +97,10 @@ class Tracker:
             setattr(self, name, getattr(self, name)[keep])
 
     # -- one frame -----------------------------------------------------------------------
-    def step(self, frame: int, dets: np.ndarray) -> np.ndarray:
-        """Process one frame. ``dets``: (M, 6) ``x, y, w, h, score, class``.
+    def step(self, frame: int, dets: np.ndarray, homography: np.ndarray | None = None) -> np.ndarray:
+        """Process one frame. ``dets``: (M, 6) ``x, y, w, h, score, class``; ``homography``:
+        the (3, 3) pixel map of the camera's rotation since the previous frame, applied to
+        every track state before prediction (None: no compensation).
 
         Returns result rows (K, 10) ``frame, id, x, y, w, h, score, class, -1, -1``.
         """
@@ -105,6 +111,8 @@ class Tracker:
         first_frame = self.frames_seen == 0
         self.frames_seen += 1
 
+        if homography is not None and len(self.tid):
+            self.motion.warp(homography)
         pred = self.motion.predict(self.tid) if len(self.tid) else np.zeros((0, 4))
         high = np.flatnonzero(scores >= self.track_high_thresh)
         low = np.flatnonzero((scores > self.track_low_thresh) & (scores < self.track_high_thresh))
@@ -229,12 +237,18 @@ def canonical_order(dets: np.ndarray) -> np.ndarray:
     return dets[order]
 
 
-def track_sequence(tracker: Tracker, motion: MotionModel, dets: np.ndarray, n_frames: int) -> np.ndarray:
+def track_sequence(
+    tracker: Tracker, motion: MotionModel, dets: np.ndarray, n_frames: int, homographies: np.ndarray | None = None
+) -> np.ndarray:
     """Run ``tracker`` over frames 1..n_frames of one sequence.
 
-    ``dets``: MOT det rows (``frame, -1, x, y, w, h, score, class, -1, -1``).
+    ``dets``: MOT det rows (``frame, -1, x, y, w, h, score, class, -1, -1``);
+    ``homographies``: (n_frames, 3, 3), row f-1 maps frame f-1's pixels to frame f's
+    (:func:`nuscmot.tracking.ego.sequence_homographies`), or None (no compensation).
     Returns MOT result rows (``frame, id, x, y, w, h, score, class, -1, -1``).
     """
+    if homographies is not None and np.shape(homographies) != (n_frames, 3, 3):
+        raise ValueError(f"homographies must be ({n_frames}, 3, 3), got {np.shape(homographies)}")
     tracker.reset(motion)
     dets = np.asarray(dets, dtype=np.float64).reshape(-1, 10)
     frames = dets[:, 0].astype(np.int64)
@@ -244,5 +258,6 @@ def track_sequence(tracker: Tracker, motion: MotionModel, dets: np.ndarray, n_fr
     out = []
     for f in range(1, n_frames + 1):
         d = dets[bounds[f - 1]:bounds[f]]
-        out.append(tracker.step(f, d[:, [2, 3, 4, 5, 6, 7]]))
+        h = None if homographies is None or f == 1 else homographies[f - 1]
+        out.append(tracker.step(f, d[:, [2, 3, 4, 5, 6, 7]], h))
     return np.concatenate(out) if out else np.zeros((0, 10))

@@ -4,7 +4,9 @@ State per track: the model's input history (the last ``history`` boxes, normalis
 ``predict`` appends the model's prediction (so during a gap the model rolls forward on its own
 predictions), ``update`` replaces that entry with the observation, ``reanchor`` rebuilds the
 history from the history at the last observation followed by boxes interpolated to the new
-observation. A new track's history repeats its first box.
+observation. A new track's history repeats its first box. ``warp`` (ego-motion compensation)
+moves every box of the history, the history kept at the last observation and the last
+observed box into the new image, so the model predicts from a rotation-free history.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numpy as np
 import torch
 
 from nuscmot.tracking.boxes import cxcywh_to_tlwh, interpolate_boxes, tlwh_to_cxcywh
+from nuscmot.tracking.ego import warp_tlwh
 from nuscmot.tracking.motion import MotionModel, keep_rows
 from nuscmot.tracking.trackssm.model import TrackSSM
 
@@ -76,6 +79,15 @@ class TrackSSMMotion(MotionModel):
         self.hist[r] = np.take_along_axis(seq, idx[..., None], axis=1)
         self.obs_hist[r] = self.hist[r]
         self.obs_box[r] = boxes
+
+    def warp(self, homography: np.ndarray) -> None:
+        if not len(self.ids):
+            return
+        for name in ("hist", "obs_hist"):
+            hist = getattr(self, name)
+            px = cxcywh_to_tlwh(hist.reshape(-1, 4) * self.scale)
+            setattr(self, name, self._norm(warp_tlwh(px, homography)).reshape(hist.shape))
+        self.obs_box = warp_tlwh(self.obs_box, homography)
 
     def remove(self, ids: np.ndarray) -> None:
         keep = keep_rows(self.ids, ids)
