@@ -88,8 +88,8 @@ STALENESS = {
         0.001,
         {"train_trackssm": 1, "run_tracker": 1, "evaluate_tracker": 1, "compare_idsw": 1, "all": 1},
     ),
-    "tracking.association.max_age": (
-        10,
+    "tracking.association.max_age_s": (
+        5.0,
         {"run_tracker": 2, "evaluate_tracker": 2, "compare_idsw": 1, "all": 1},
     ),
     "tracking.motion.kalman.std_weight_position": (
