@@ -41,4 +41,8 @@ include: "workflow/rules/detector.smk"
 include: "workflow/rules/tracking.smk"
 include: "workflow/rules/evaluation.smk"
 include: "workflow/rules/sweep.smk"
-include: "workflow/rules/pretrain.smk"
+
+
+if "pretrain" in config:  # the demo detector's own pretraining (config.yaml has it)
+
+    include: "workflow/rules/pretrain.smk"

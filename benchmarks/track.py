@@ -49,6 +49,7 @@ from nuscmot.tracking.trackssm.model import ModelConfig, TrackSSM  # noqa: E402
 from nuscmot.tracking.trackssm.motion import TrackSSMMotion  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+FRAME_RATE = 2.0  # the simulated camera's keyframe rate (nuscmot.tracking.simulate.DT = 0.5 s)
 BOXMOT_NOTE = (
     "boxmot (packaged ByteTrack) is not installable beside our pins: `pip install --dry-run boxmot "
     "-c constraints.txt` ends in ResolutionImpossible for every release (10.0.1 to 25.0.0; it pulls "
@@ -149,10 +150,11 @@ class PerTrackKalmanMotion(MotionModel):
 
 def trackssm_model(path: str | None) -> tuple[TrackSSM, str]:
     if path and Path(path).is_file():
-        model, _ = load_checkpoint(path)
+        model, _, _ = load_checkpoint(path)
         return model, f"checkpoint {path}"
     cfg = yaml.safe_load((ROOT / "config.yaml").read_text())["trackssm"]
-    mc = ModelConfig(**{k: cfg[k] for k in ("history", "d_model", "encoder_layers", "decoder_layers", "d_state", "expand")})
+    keys = ("history", "d_model", "encoder_layers", "decoder_layers", "d_state", "expand", "decoder_expand", "head")
+    mc = ModelConfig(**{k: cfg[k] for k in keys if k in cfg})
     torch.manual_seed(0)
     return TrackSSM(mc).eval(), f"random init, config.yaml size {mc}"
 
@@ -167,7 +169,7 @@ def time_trackers(cases, dets, frames, repeats, association) -> list[tuple[float
         for i, (_, _, make) in enumerate(cases):
             motion = make()
             t0 = time.perf_counter()
-            out = track_sequence(tracker, motion, dets, frames)
+            out = track_sequence(tracker, motion, dets, frames, FRAME_RATE)
             best[i] = min(best[i], time.perf_counter() - t0)
             n_out[i] = len(out)
     return [(frames / b, n) for b, n in zip(best, n_out)]

@@ -55,7 +55,7 @@ def collect(cfg: SweepConfig, trackers: list[str], metrics: Sequence[Path]) -> t
     """Grid keys and the summary rows (tracker order, then grid order)."""
     from nuscmot.evaluation.compare import load_metrics
 
-    cells = grid.cells(cfg.grid, grid.association_types(), where="sweep.grid")
+    cells = grid.cells(cfg.grid, grid.parameter_types(), where="sweep.grid")
     keys = sorted(cfg.grid)
     located = locate(metrics, len(keys))
     expected = {(t, c.name) for t in trackers for c in cells}
@@ -133,7 +133,7 @@ def best_report(cfg: SweepConfig, keys: list[str], best: dict[str, Any]) -> dict
     return {
         "objective": cfg.objective.describe(),
         "objective_config": dataclasses.asdict(cfg.objective),
-        "grid": {k: [grid.format_value(v) for v in vals] for k, vals in grid.typed_grid(cfg.grid, grid.association_types()).items()},
+        "grid": {k: [grid.format_value(v) for v in vals] for k, vals in grid.typed_grid(cfg.grid, grid.parameter_types()).items()},
         "trackers": {
             tracker: {
                 "cell": b["cell"],

@@ -1,14 +1,19 @@
 """Track every test sequence with one motion model behind the shared ByteTrack association.
 
-    python -m nuscmot.track --params '{"cfg": <tracking.association>, "motion": <tracking.motion.X>}' \
+    python -m nuscmot.track --params '{"cfg": <tracking.association>, "motion": <tracking.motion.X>,
+        "score_transform": <tracking.score_transform>}' \
         --tracker kalman|trackssm --dets-dir DIR --mot-dir DIR --seqmap F [--model F] --out-dir DIR
 
 Writes ``<out-dir>/<seq>.txt`` (MOT result format) for every sequence of the seqmap; the image
-size comes from ``<mot-dir>/<seq>/seqinfo.ini``. A sequence without detections gives an empty
-file (a missing det file counts as no detections, with a warning). With
-``ego_compensation: true`` in the association slice, each sequence's camera poses are read
-from ``<mot-dir>/<seq>/cam_pose.json`` (written by convert; a missing file is an error) and
-every track is warped by the camera's rotation between frames (:mod:`nuscmot.tracking.ego`).
+size and frame rate come from ``<mot-dir>/<seq>/seqinfo.ini`` (the rate turns ``max_age_s``
+into frames; a TrackSSM model runs only at the frame rate and image size it was trained at,
+unless ``allow_rate_mismatch``). Detection scores go through ``score_transform`` and must
+then lie in [0, 1]. A sequence without detections gives an empty file (a missing det file
+counts as no detections, with a warning). The logged frames/s counts tracking alone, not
+loading or tracing the model. With ``ego_compensation: true`` in the association slice, each
+sequence's camera poses are read from ``<mot-dir>/<seq>/cam_pose.json`` (written by convert; a
+missing file is an error) and every track is warped by the camera's rotation between frames
+(:mod:`nuscmot.tracking.ego`).
 """
 
 from __future__ import annotations
@@ -35,38 +40,72 @@ from nuscmot.common.io import atomic_dir  # noqa: E402
 from nuscmot.common.mot import SeqInfo, read_mot, read_seqinfo, read_seqmap, write_mot  # noqa: E402
 from nuscmot.tracking.kalman import KalmanFilter, KalmanMotion  # noqa: E402
 from nuscmot.tracking.motion import MotionModel  # noqa: E402
+from nuscmot.tracking.scores import ScoreTransform, checked_scores  # noqa: E402
 from nuscmot.tracking.tracker import Tracker, track_sequence  # noqa: E402
 
 log = logging.getLogger(__name__)
 TRACKERS = ("kalman", "trackssm")
+PARAM_KEYS = ("cfg", "motion", "score_transform")
+MotionFactory = Callable[[SeqInfo, Path], MotionModel]  # (sequence, its seqinfo.ini) -> fresh model
 
 
-def motion_factory(tracker: str, motion_cfg: dict[str, Any], model_path: str | None) -> Callable[[SeqInfo], MotionModel]:
+def motion_factory(tracker: str, motion_cfg: dict[str, Any], model_path: str | None) -> MotionFactory:
     """A fresh motion model per sequence, for the named tracker."""
     if tracker == "kalman":
         kf = from_dict(KalmanFilter, motion_cfg, where="tracking.motion.kalman")
-        return lambda info: KalmanMotion(kf.std_weight_position, kf.std_weight_velocity)
+        return lambda info, seqinfo: KalmanMotion(kf.std_weight_position, kf.std_weight_velocity)
+    return trackssm_factory(motion_cfg, model_path)
+
+
+def trackssm_factory(motion_cfg: dict[str, Any], model_path: str | None) -> MotionFactory:
+    """Loads (and traces) the model once; each sequence is checked against what the model was
+    trained on (frame rate, image size)."""
     import torch
 
-    from nuscmot.tracking.trackssm.checkpoint import load_checkpoint, resolve_device
-    from nuscmot.tracking.trackssm.motion import TrackSSMMotion, TrackSSMMotionConfig
+    from nuscmot.tracking.trackssm.checkpoint import geometry_mismatch, load_checkpoint, resolve_device
+    from nuscmot.tracking.trackssm.config import TrackSSMMotionConfig
+    from nuscmot.tracking.trackssm.motion import TrackSSMMotion
 
     cfg = from_dict(TrackSSMMotionConfig, motion_cfg, where="tracking.motion.trackssm")
     if not model_path:
         raise InputError("--model", "the trackssm tracker needs a TrackSSM checkpoint (--model)")
     torch.set_num_threads(1)  # one small batched forward per frame: threads only add overhead
-    model, _ = load_checkpoint(model_path, resolve_device(cfg.device))
-    return lambda info: TrackSSMMotion(model, info.width, info.height, jit=cfg.jit)
+    model, trained_on, meta = load_checkpoint(model_path, resolve_device(cfg.device))
+    trained_steps = (meta.get("trackssm") or {}).get("rollout_steps")
+    if isinstance(trained_steps, int) and cfg.rollout_horizon > trained_steps:
+        log.warning("rollout_horizon %d exceeds the %d-step rollouts %s was trained on",
+                    cfg.rollout_horizon, trained_steps, model_path)
+    if cfg.jit:  # trace now, outside the timed tracking
+        model.traced_predictor(next(model.parameters()).device)
+
+    def make(info: SeqInfo, seqinfo: Path) -> MotionModel:
+        problem = geometry_mismatch(trained_on, info.frame_rate, info.width, info.height)
+        if problem and not cfg.allow_rate_mismatch:
+            raise InputError(seqinfo, f"{problem} ({model_path}); retrain TrackSSM on such data or set "
+                                      "tracking.motion.trackssm.allow_rate_mismatch: true")
+        if problem:
+            log.warning("%s: %s (%s); tracking anyway (allow_rate_mismatch)", seqinfo, problem, model_path)
+        return TrackSSMMotion(model, info.width, info.height, jit=cfg.jit, rollout_horizon=cfg.rollout_horizon,
+                              rollout_fallback=cfg.rollout_fallback)
+
+    return make
 
 
-def read_detections(path: Path, info: SeqInfo) -> np.ndarray:
+def read_sequence(path: Path) -> SeqInfo:
+    info = read_seqinfo(path)
+    if not info.frame_rate > 0:
+        raise InputError(path, f"frameRate must be > 0, got {info.frame_rate:g}")
+    return info
+
+
+def read_detections(path: Path, info: SeqInfo, transform: ScoreTransform) -> np.ndarray:
     if not path.is_file():
         log.warning("%s: no detection file, tracking an empty sequence", path)
         return np.zeros((0, 10))
     dets = read_mot(path, "det")
     if len(dets) and dets[:, 0].max() > info.length:
         raise InputError(path, f"frame {int(dets[:, 0].max())} is beyond the sequence length {info.length} (seqinfo.ini)")
-    return dets
+    return checked_scores(dets, path, transform)
 
 
 def camera_homographies(seq_dir: Path, info: SeqInfo) -> np.ndarray:
@@ -90,10 +129,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--out-dir", required=True)
     args = p.parse_args(argv)
     params = cli.load_params(args.params)
-    extra = sorted(set(params) - {"cfg", "motion"})
+    extra = sorted(set(params) - set(PARAM_KEYS))
     if extra:
-        raise InputError("--params", f"unknown key(s) {', '.join(extra)} (expected cfg, motion)")
+        raise InputError("--params", f"unknown key(s) {', '.join(extra)} (expected {', '.join(PARAM_KEYS)})")
     tracker = from_dict(Tracker, params.get("cfg"), where="tracking.association")
+    transform = from_dict(ScoreTransform, params.get("score_transform"), where="tracking.score_transform")
     make_motion = motion_factory(args.tracker, params.get("motion") or {}, args.model)
     dets_dir, mot_dir = Path(args.dets_dir), Path(args.mot_dir)
     if not dets_dir.is_dir():
@@ -102,16 +142,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     frames, seconds = 0, 0.0
     with atomic_dir(args.out_dir) as tmp:
         for name in tqdm(names, desc=f"track {args.tracker}", leave=False):
-            info = read_seqinfo(mot_dir / name / "seqinfo.ini")
-            dets = read_detections(dets_dir / f"{name}.txt", info)
+            seqinfo = mot_dir / name / "seqinfo.ini"
+            info = read_sequence(seqinfo)
+            dets = read_detections(dets_dir / f"{name}.txt", info, transform)
             warps = camera_homographies(mot_dir / name, info) if tracker.ego_compensation else None
+            motion = make_motion(info, seqinfo)
             t0 = time.perf_counter()
-            rows = track_sequence(tracker, make_motion(info), dets, info.length, warps)
+            rows = track_sequence(tracker, motion, dets, info.length, info.frame_rate, warps)
             seconds += time.perf_counter() - t0
             frames += info.length
             write_mot(tmp / f"{name}.txt", rows, "result")
-    log.info("%s%s: %d sequences, %d frames, %.0f frames/s", args.tracker, " (ego-motion compensated)" if tracker.ego_compensation else "",
-             len(names), frames, frames / max(seconds, 1e-9))
+    log.info("%s%s: %d sequences, %d frames, %.0f frames/s (tracking only)", args.tracker,
+             " (ego-motion compensated)" if tracker.ego_compensation else "", len(names), frames,
+             frames / max(seconds, 1e-9))
 
 
 if __name__ == "__main__":

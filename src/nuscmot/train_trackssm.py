@@ -5,7 +5,9 @@
 
 ``--train``: trajectories of the detector-train scenes (all cameras); ``--val``: those of the
 detector-val scenes (never test scenes). Writes the checkpoint (``--model``, with its model
-config), TensorBoard logs (``--runs-dir``) and ``--heldout``: mean IoU of 1-step and 3-step
+config and what it was trained on: the training trajectories' frame rate, measured from their
+timestamps, their image sizes and the box normalisation; ``track`` refuses sequences that
+differ), TensorBoard logs (``--runs-dir``) and ``--heldout``: mean IoU of 1-step and 3-step
 predictions of TrackSSM, the Kalman filter and constant position on the same held-out
 windows, overall, by class and continuous vs after a gap.
 """
@@ -54,8 +56,8 @@ def format_table(metrics: dict) -> str:
 def main(argv: Sequence[str] | None = None) -> None:
     import torch
 
-    from nuscmot.tracking.trackssm.checkpoint import save_checkpoint
-    from nuscmot.tracking.trackssm.data import build_tracks, read_trajectories
+    from nuscmot.tracking.trackssm.checkpoint import TrainedOn, save_checkpoint
+    from nuscmot.tracking.trackssm.data import build_tracks, frame_rate, image_sizes, read_trajectories
     from nuscmot.tracking.trackssm.train import TrainConfig, heldout_metrics, train
 
     p = cli.parser(__doc__.splitlines()[0])
@@ -73,10 +75,14 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     torch.set_num_threads(1)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    train_table = build_tracks(read_trajectories(args.train))
+    train_df = read_trajectories(args.train)
+    train_table = build_tracks(train_df)
     val_table = build_tracks(read_trajectories(args.val))
     if not len(train_table) or (train_table.length < 2).all():
         raise InputError(args.train, "no track with two or more frames to learn from")
+    trained_on = TrainedOn(round(frame_rate(train_df, args.train), 3), image_sizes(train_df))
+    log.info("training data: %g frames/s, image size(s) %s", trained_on.frame_rate,
+             ", ".join(f"{w}x{h}" for w, h in trained_on.image_sizes))
     if not len(val_table) or (val_table.length < 2).all():
         log.warning("%s: no held-out track with two or more frames; early stopping uses the training loss", args.val)
     log.info("training on %d tracks, held out %d tracks, device %s", len(train_table), len(val_table), device)
@@ -98,8 +104,10 @@ def main(argv: Sequence[str] | None = None) -> None:
                     writer.add_scalar(f"heldout/{name}/{key}", value)
     minutes = report.pop("minutes")
     cfg_dict = dataclasses.asdict(cfg)
-    save_checkpoint(args.model, model.cpu(), meta={"trackssm": cfg_dict, "best_epoch": report["best_epoch"]})
-    write_json(args.heldout, {"config": cfg_dict, "training": report, "heldout": metrics})
+    meta = {"trackssm": cfg_dict, "best_epoch": report["best_epoch"], "parameters": model.n_parameters}
+    save_checkpoint(args.model, model.cpu(), trained_on, meta=meta)
+    data = {"frame_rate": trained_on.frame_rate, "image_sizes": [list(wh) for wh in trained_on.image_sizes]}
+    write_json(args.heldout, {"config": cfg_dict, "trained_on": data, "training": report, "heldout": metrics})
     log.info("trained %d epochs in %.1f min (best %d, stopped by %s)", report["epochs_run"], minutes,
              report["best_epoch"], report["stopped_by"])
     if metrics["overall"]:

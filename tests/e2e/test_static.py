@@ -39,7 +39,7 @@ def test_default_profile_sets_cores_and_gpu_limit():
     [
         ("convert.min_box_size", -1, "invalid config at convert.min_box_size: -1 is less than the minimum of 0"),
         ("detector.model", "yolox_huge", "invalid config at detector.model: 'yolox_huge' is not one of"),
-        ("tracking.association.max_age", "thirty", "invalid config at tracking.association.max_age: 'thirty' is not of type 'integer'"),
+        ("tracking.association.max_age_s", "thirty", "invalid config at tracking.association.max_age_s: 'thirty' is not of type 'number'"),
         ("evaluation.iou", 0.5, "invalid config at evaluation: Additional properties are not allowed ('iou' was unexpected)"),
     ],
 )

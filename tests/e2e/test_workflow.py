@@ -89,8 +89,8 @@ STALENESS = {
         0.001,
         {"train_trackssm": 1, "run_tracker": 2, "evaluate_tracker": 2, "compare_idsw": 1, "all": 1},
     ),
-    "tracking.association.max_age": (
-        10,
+    "tracking.association.max_age_s": (
+        5.0,
         {"run_tracker": 4, "evaluate_tracker": 4, "compare_idsw": 1, "all": 1},
     ),
     "tracking.motion.kalman.std_weight_position": (

@@ -53,6 +53,8 @@ def good(tmp_path_factory, tiny_converted, tiny_config):
 
     weights = checkpoint(root / "best_ckpt.pth", NUM_CLASSES)
     names = read_seqmap(tiny_converted.seqmap)
+    synth = tiny_config["synth"]
+    trackssm_at = trackssm_checkpoint(root, 2.0, (synth["image_width"], synth["image_height"]))
     dets, results = root / "detections", root / "tracking"
     for name in names:  # GT boxes as detections (score 1) and as results (GT ids)
         gt = read_mot(tiny_converted.mot_dir / name / "gt" / "gt.txt", "gt")
@@ -63,7 +65,18 @@ def good(tmp_path_factory, tiny_converted, tiny_config):
         res[:, 1] = gt[:, 1]
         write_mot(results / f"{name}.txt", res, "result")
     return dict(conv=tiny_converted, cfg=tiny_config, weights=weights, checkpoint=checkpoint, names=names,
-                dets=dets, results=results)
+                dets=dets, results=results, trackssm_at=trackssm_at)
+
+
+def trackssm_checkpoint(folder: Path, rate: float, size: tuple[int, int]) -> Path:
+    """An (untrained) TrackSSM checkpoint of the tiny config's size, trained on ``size`` at ``rate``."""
+    from nuscmot.tracking.trackssm.checkpoint import TrainedOn, save_checkpoint
+    from nuscmot.tracking.trackssm.model import ModelConfig, TrackSSM
+
+    path = folder / f"trackssm_{rate:g}hz_{size[0]}x{size[1]}.pt"
+    save_checkpoint(path, TrackSSM(ModelConfig(d_model=16, encoder_layers=1, decoder_layers=2, d_state=8)),
+                    TrainedOn(rate, (size,)))
+    return path
 
 
 @dataclass
@@ -360,6 +373,39 @@ def missing_cam_pose(run):
     return run.track(mot_dir=mot, ego_compensation=True)
 
 
+def trackssm_v1_checkpoint(run):
+    """A checkpoint of the first format, which recorded no frame rate or image size."""
+    import torch
+
+    payload = torch.load(run.good["trackssm_at"], weights_only=True)
+    payload["version"] = 1
+    del payload["trained_on"]
+    model = run.tmp / "model_v1.pt"
+    torch.save(payload, model)
+    return run.track(tracker="trackssm", model=model)
+
+
+def seqinfo_frame_rate(rate: str, tracker: str):
+    def case(run):
+        mot = run.mot_copy()
+        ini = mot / first_seq(run) / "seqinfo.ini"
+        ini.write_text(ini.read_text().replace("frameRate=2\n", f"frameRate={rate}\n"))
+        model = run.good["trackssm_at"] if tracker == "trackssm" else None
+        return run.track(tracker=tracker, model=model, mot_dir=mot)
+
+    return case
+
+
+def trackssm_other_image_size(run):
+    return run.track(tracker="trackssm", model=trackssm_checkpoint(run.tmp, 2.0, (1600, 900)))
+
+
+def det_score(line: str) -> str:
+    fields = line.split(",")
+    fields[6] = "16.0000"
+    return ",".join(fields)
+
+
 def det_line(how):
     def case(run):
         dets = run.dir_copy("dets")
@@ -484,11 +530,27 @@ CASES = [
     Case("missing camera pose file (track, ego_compensation)", missing_cam_pose,
          rf"error: {P}/scene-\d+/cam_pose\.json: missing camera pose file \(written by convert; "
          r"tracking\.association\.ego_compensation needs it\)"),
+    Case("TrackSSM checkpoint version 1 (track)", trackssm_v1_checkpoint,
+         rf"error: {P}/model_v1\.pt: TrackSSM checkpoint version 1 records no frame rate or image size; "
+         r"retrain it \(snakemake train_trackssm\)"),
+    Case("TrackSSM trained at another frame rate (track)", seqinfo_frame_rate("10", "trackssm"),
+         rf"error: {P}/scene-\d+/seqinfo\.ini: frameRate 10 Hz but the TrackSSM model was trained at 2 Hz "
+         rf"\({P}/trackssm_2hz_\d+x\d+\.pt\); retrain TrackSSM on such data or set "
+         r"tracking\.motion\.trackssm\.allow_rate_mismatch: true"),
+    Case("TrackSSM trained on another image size (track)", trackssm_other_image_size,
+         rf"error: {P}/scene-\d+/seqinfo\.ini: image size \d+x\d+ but the TrackSSM model was trained on 1600x900 "
+         rf"\({P}/trackssm_2hz_1600x900\.pt\); retrain TrackSSM on such data or set "
+         r"tracking\.motion\.trackssm\.allow_rate_mismatch: true"),
+    Case("seqinfo.ini frame rate 0 (track)", seqinfo_frame_rate("0", "kalman"),
+         rf"error: {P}/scene-\d+/seqinfo\.ini: frameRate must be > 0, got 0"),
     # MOT text
     Case("det line with 9 columns (track)", det_line(drop_column),
          rf"error: {P}/scene-\d+\.txt:3: expected 10 comma-separated columns for det, got 9"),
     Case("det line with a non-numeric field (track)", det_line(non_numeric),
          rf"error: {P}/scene-\d+\.txt:3: non-numeric field 'abc'"),
+    Case("det score outside [0, 1] (track)", det_line(det_score),
+         rf"error: {P}/scene-\d+\.txt:3: detection score 16 is outside \[0, 1\], the range of every tracking threshold "
+         r"\(a detector that emits logits needs tracking\.score_transform\.kind: sigmoid\)"),
     Case("result line with 9 columns (evaluate_tracking)", result_line(drop_column),
          rf"error: {P}/scene-\d+\.txt:2: expected 10 comma-separated columns for result, got 9"),
     Case("result line with a non-numeric field (evaluate_tracking)", result_line(non_numeric),
@@ -555,5 +617,6 @@ def test_every_case_is_in_the_readme_troubleshooting_table():
                    "not a model checkpoint", "not a TrackSSM checkpoint", "comma-separated columns",
                    "non-numeric field", "invalid config at", "params are not valid JSON",
                    "lacks its model_config", "beyond the sequence length", "Directory cannot be locked",
-                   "cannot write ("):
+                   "cannot write (", "records no frame rate or image size", "but the TrackSSM model was trained at",
+                   "but the TrackSSM model was trained on", "frameRate must be > 0", "detection score"):
         assert needle in section, needle

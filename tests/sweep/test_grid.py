@@ -57,30 +57,50 @@ def test_float_names_round_trip_and_never_collide(values):
 
 
 def test_adding_a_value_keeps_every_existing_cell_and_its_params():
-    base = {"tracking": {"association": {"match_thresh": 0.8, "max_age": 30, "min_hits": 2}, "motion": {"kalman": {"a": 1}}}}
-    old = SweepPlan({**base, "sweep": {"grid": {"match_thresh": [0.7, 0.8], "max_age": [15, 30]}}})
-    new = SweepPlan({**base, "sweep": {"grid": {"max_age": [15, 30, 45.0], "match_thresh": [0.8, 0.7, 1]}}})
+    base = {"tracking": {"association": {"match_thresh": 0.8, "max_age_s": 15.0, "min_hits": 2}, "motion": {"kalman": {"a": 1}}}}
+    old = SweepPlan({**base, "sweep": {"grid": {"match_thresh": [0.7, 0.8], "max_age_s": [7.5, 15]}}})
+    new = SweepPlan({**base, "sweep": {"grid": {"max_age_s": [7.5, 15.0, 22.5], "match_thresh": [0.8, 0.7, 1]}}})
     added = set(new.cells) - set(old.cells)
     assert set(old.cells) < set(new.cells) and len(added) == 3 * 3 - 2 * 2
     for name in old.cells:
         assert new.cell_params("kalman", name) == old.cell_params("kalman", name)
-    params = json.loads(old.cell_params("kalman", "match_thresh~0.7/max_age~15"))
-    assert params == {"cfg": {"match_thresh": 0.7, "max_age": 15, "min_hits": 2}, "motion": {"a": 1}}
+    params = json.loads(old.cell_params("kalman", "match_thresh~0.7/max_age_s~7.5"))
+    assert params == {"cfg": {"match_thresh": 0.7, "max_age_s": 7.5, "min_hits": 2}, "motion": {"a": 1}}
 
 
 def test_cell_params_ignore_association_values_the_grid_overrides():
-    grid_cfg = {"sweep": {"grid": {"max_age": [15]}}}
-    a = SweepPlan({"tracking": {"association": {"max_age": 30, "min_hits": 2}}, **grid_cfg})
-    b = SweepPlan({"tracking": {"association": {"max_age": 99, "min_hits": 2}}, **grid_cfg})
-    c = SweepPlan({"tracking": {"association": {"max_age": 30, "min_hits": 3}}, **grid_cfg})
-    assert a.cell_params("kalman", "max_age~15") == b.cell_params("kalman", "max_age~15")
-    assert a.cell_params("kalman", "max_age~15") != c.cell_params("kalman", "max_age~15")
+    grid_cfg = {"sweep": {"grid": {"max_age_s": [7.5]}}}
+    a = SweepPlan({"tracking": {"association": {"max_age_s": 15.0, "min_hits": 2}}, **grid_cfg})
+    b = SweepPlan({"tracking": {"association": {"max_age_s": 99.0, "min_hits": 2}}, **grid_cfg})
+    c = SweepPlan({"tracking": {"association": {"max_age_s": 15.0, "min_hits": 3}}, **grid_cfg})
+    assert a.cell_params("kalman", "max_age_s~7.5") == b.cell_params("kalman", "max_age_s~7.5")
+    assert a.cell_params("kalman", "max_age_s~7.5") != c.cell_params("kalman", "max_age_s~7.5")
+
+
+def test_motion_keys_go_to_their_own_tracker_only():
+    tracking = {"association": {"min_hits": 2}, "motion": {"kalman": {"std_weight_position": 0.05},
+                                                          "trackssm": {"jit": True, "rollout_horizon": 3}},
+                "score_transform": {"kind": "none"}}
+    plan = SweepPlan({"tracking": tracking, "sweep": {"grid": {"trackssm__rollout_horizon": [1, 5], "min_hits": [2]}}})
+    assert list(plan.cells) == ["min_hits~2/trackssm__rollout_horizon~1", "min_hits~2/trackssm__rollout_horizon~5"]
+    ssm = json.loads(plan.cell_params("trackssm", "min_hits~2/trackssm__rollout_horizon~5"))
+    assert ssm == {"cfg": {"min_hits": 2}, "motion": {"jit": True, "rollout_horizon": 5}, "score_transform": {"kind": "none"}}
+    kalman = [json.loads(plan.cell_params("kalman", c)) for c in plan.cells]
+    assert kalman[0] == kalman[1] and kalman[0]["motion"] == {"std_weight_position": 0.05}
+    assert re.fullmatch(plan.cell_regex, "min_hits~2/trackssm__rollout_horizon~5")
+    with pytest.raises(InputError, match="not a valid int"):
+        SweepPlan({"tracking": tracking, "sweep": {"grid": {"trackssm__rollout_horizon": [2.5]}}})
+    with pytest.raises(InputError, match="unknown parameter"):
+        SweepPlan({"tracking": tracking, "sweep": {"grid": {"trackssm__no_such_key": [1]}}})
 
 
 def test_real_association_types_come_from_the_tracker():
     types = grid.association_types()
-    assert types["match_thresh"] is float and types["max_age"] is int and types["per_class"] is bool
+    assert types["match_thresh"] is float and types["max_age_s"] is float and types["per_class"] is bool
     assert "motion" not in types
+    motion = grid.motion_types()
+    assert motion["trackssm__rollout_horizon"] is int and motion["trackssm__rollout_fallback"] is str
+    assert motion["kalman__std_weight_position"] is float
 
 
 @pytest.mark.parametrize(

@@ -80,7 +80,7 @@ def metrics_json(tracker, idsw, mota):
     return {"tracker": tracker, "sequences": {}, "overall": overall}
 
 
-GRID = {"match_thresh": [0.7, 0.8], "max_age": [30], "track_high_thresh": [0.5, 0.6]}
+GRID = {"match_thresh": [0.7, 0.8], "max_age_s": [15.0], "track_high_thresh": [0.5, 0.6]}
 
 
 def write_cells(root, trackers=("kalman", "trackssm")):
@@ -88,7 +88,7 @@ def write_cells(root, trackers=("kalman", "trackssm")):
     for t in trackers:
         for i, m in enumerate(GRID["match_thresh"]):
             for j, h in enumerate(GRID["track_high_thresh"]):
-                p = root / t / f"match_thresh~{m}" / "max_age~30" / f"track_high_thresh~{h}" / "metrics.json"
+                p = root / t / f"match_thresh~{m}" / "max_age_s~15.0" / f"track_high_thresh~{h}" / "metrics.json"
                 p.parent.mkdir(parents=True)
                 p.write_text(json.dumps(metrics_json(t, 10 - 3 * i - j, 0.7 - 0.002 * (i + j))))
                 paths.append(p)
@@ -110,18 +110,18 @@ def test_sweep_summary_end_to_end(tmp_path):
     out = run(tmp_path, write_cells(tmp_path / "sweep"))
     with open(out / "summary.csv") as fh:
         table = list(csv.DictReader(fh))
-    assert list(table[0]) == ["tracker", "match_thresh", "max_age", "track_high_thresh", "IDSW", "IDSW_trackeval",
+    assert list(table[0]) == ["tracker", "match_thresh", "max_age_s", "track_high_thresh", "IDSW", "IDSW_trackeval",
                               "MOTA", "IDF1", "HOTA", "FP", "FN", "cell"]  # fmt: skip
-    assert len(table) == 8 and table[0]["match_thresh"] == "0.7" and table[0]["max_age"] == "30"
+    assert len(table) == 8 and table[0]["match_thresh"] == "0.7" and table[0]["max_age_s"] == "15.0"
     best = json.loads((out / "best.json").read_text())
     # MOTA 0.700 - 0.002 * (i + j): cells with i + j <= 2 are within 0.5 points; fewest IDSW at i = j = 1.
-    assert best["trackers"]["kalman"]["cell"] == "match_thresh~0.8/max_age~30/track_high_thresh~0.6"
-    assert best["trackers"]["kalman"]["params"] == {"match_thresh": 0.8, "max_age": 30, "track_high_thresh": 0.6}
+    assert best["trackers"]["kalman"]["cell"] == "match_thresh~0.8/max_age_s~15.0/track_high_thresh~0.6"
+    assert best["trackers"]["kalman"]["params"] == {"match_thresh": 0.8, "max_age_s": 15.0, "track_high_thresh": 0.6}
     assert best["trackers"]["kalman"]["metrics"]["IDSW"] == 6
     names = sorted(p.name for p in (out / "heatmaps").iterdir())
     assert names == sorted(
         f"idsw_{t}_{y}_vs_{x}.png" for t in ("kalman", "trackssm")
-        for y, x in [("match_thresh", "max_age"), ("match_thresh", "track_high_thresh"), ("max_age", "track_high_thresh")]
+        for y, x in [("match_thresh", "max_age_s"), ("match_thresh", "track_high_thresh"), ("max_age_s", "track_high_thresh")]
     )  # fmt: skip
     assert all((out / "heatmaps" / n).read_bytes().startswith(b"\x89PNG") for n in names)
     first = {n: (out / "heatmaps" / n).read_bytes() for n in names}
@@ -133,14 +133,14 @@ def test_sweep_summary_end_to_end(tmp_path):
 def test_sweep_summary_single_key_grid(tmp_path):
     paths = []
     for t in ("kalman", "trackssm"):
-        for v in (15, 30):
-            p = tmp_path / t / f"max_age~{v}" / "metrics.json"
+        for v in (7.5, 15.0):
+            p = tmp_path / t / f"max_age_s~{v}" / "metrics.json"
             p.parent.mkdir(parents=True)
-            p.write_text(json.dumps(metrics_json(t, v, 0.5)))
+            p.write_text(json.dumps(metrics_json(t, int(v), 0.5)))
             paths.append(p)
-    out = run(tmp_path, paths, grid={"max_age": [15, 30]}, heatmap="best")
-    assert sorted(p.name for p in (out / "heatmaps").iterdir()) == ["idsw_kalman_max_age.png", "idsw_trackssm_max_age.png"]
-    assert json.loads((out / "best.json").read_text())["trackers"]["trackssm"]["params"] == {"max_age": 15}
+    out = run(tmp_path, paths, grid={"max_age_s": [7.5, 15.0]}, heatmap="best")
+    assert sorted(p.name for p in (out / "heatmaps").iterdir()) == ["idsw_kalman_max_age_s.png", "idsw_trackssm_max_age_s.png"]
+    assert json.loads((out / "best.json").read_text())["trackers"]["trackssm"]["params"] == {"max_age_s": 7.5}
 
 
 def test_a_missing_cell_is_an_input_error_and_writes_nothing(tmp_path):

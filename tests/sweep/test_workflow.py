@@ -70,13 +70,13 @@ def test_a_new_grid_value_plans_only_its_own_cells(tmp_path):
     before = cell_commands(tmp_path, "sweep_tracking")
     n_cells = len(cfg["sweep"]["grid"]["match_thresh"])
     assert len(before) == n_cells * len(TRACKERS)
-    assert all("/sweep/" in p and "/max_age~30/track_high_thresh~0.5/tracking" in p for p in before)
+    assert all("/sweep/" in p and "/max_age_s~15.0/track_high_thresh~0.5/tracking" in p for p in before)
 
-    write_config(tmp_path, with_change(cfg, "sweep.grid.max_age", [30, 45]))
+    write_config(tmp_path, with_change(cfg, "sweep.grid.max_age_s", [15.0, 22.5]))
     after = cell_commands(tmp_path, "sweep_tracking")
     added = {p: c for p, c in after.items() if p not in before}
-    assert len(added) == n_cells * len(TRACKERS) and all("/max_age~45/" in p for p in added)
-    assert all('"max_age":45' in c for c in added.values())
+    assert len(added) == n_cells * len(TRACKERS) and all("/max_age_s~22.5/" in p for p in added)
+    assert all('"max_age_s":22.5' in c for c in added.values())
     assert {p: after[p] for p in before} == before  # existing cells: same params, same paths
 
 
@@ -162,9 +162,9 @@ def test_sweep_runs_and_a_new_value_reruns_only_new_cells(clean_gap_ablation):
 
 
 def test_a_bad_grid_is_one_line_naming_the_key(tmp_path):
-    cfg = with_change(tiny_config(tmp_path), "sweep.grid.max_age", [30, 37.5])
+    cfg = with_change(tiny_config(tmp_path), "sweep.grid.min_hits", [2, 2.5])
     config = write_config(tmp_path, cfg)
     proc = snakemake(tmp_path, "--dry-run", "sweep_tracking", check=False)
     assert proc.returncode != 0
-    lines = [ln for ln in (proc.stdout + proc.stderr).splitlines() if "invalid config at sweep.grid.max_age" in ln]
-    assert lines and lines[0].startswith(f"{config}: ") and "37.5 is not of type 'integer'" in lines[0], proc.stderr
+    lines = [ln for ln in (proc.stdout + proc.stderr).splitlines() if "invalid config at sweep.grid.min_hits" in ln]
+    assert lines and lines[0].startswith(f"{config}: ") and "2.5 is not of type 'integer'" in lines[0], proc.stderr

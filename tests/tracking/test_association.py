@@ -8,16 +8,16 @@ import pytest
 from nuscmot.common.errors import InputError
 from nuscmot.tracking.association import duplicate_pairs, iou_distance, linear_assignment
 from nuscmot.tracking.kalman import KalmanMotion
-from nuscmot.tracking.tracker import Tracker, track_sequence
+from nuscmot.tracking.tracker import Tracker, max_age_frames, track_sequence
 
 
 def det(x, y, score=0.9, cls=1, w=20.0, h=40.0):
     return [x, y, w, h, score, cls]
 
 
-def run(tracker, frames):
+def run(tracker, frames, frame_rate=2.0):
     """frames: list of detection lists (one per frame, 1-based); returns rows per frame."""
-    tracker.reset(KalmanMotion())
+    tracker.reset(KalmanMotion(), frame_rate)
     return [tracker.step(f, np.asarray(d, dtype=np.float64).reshape(-1, 6)) for f, d in enumerate(frames, 1)]
 
 
@@ -120,11 +120,27 @@ def test_class_separation():
 
 def test_reidentified_within_max_age_and_dead_after():
     gap = [[] for _ in range(5)]
-    out = run(Tracker(max_age=5), [[det(100, 100)], *gap, [det(100, 100)]])
+    out = run(Tracker(max_age_s=2.5), [[det(100, 100)], *gap, [det(100, 100)]])  # 5 frames at 2 Hz
     assert ids(out[-1]) == [1]
     gap = [[] for _ in range(6)]
-    out = run(Tracker(max_age=5), [[det(100, 100)], *gap, [det(100, 100)], [det(100, 100)]])
+    out = run(Tracker(max_age_s=2.5), [[det(100, 100)], *gap, [det(100, 100)], [det(100, 100)]])
     assert len(out[-2]) == 0 and ids(out[-1]) == [2]
+
+
+@pytest.mark.parametrize("rate,kept", [(2.0, 5), (12.0, 30)])
+def test_max_age_is_seconds_at_the_sequence_frame_rate(rate, kept):
+    """The same 2.5 s keeps a lost track 5 frames at 2 Hz and 30 frames at 12 Hz."""
+    for gap, same_id in ((kept, True), (kept + 1, False)):
+        frames = [[det(100, 100)], *[[] for _ in range(gap)], [det(100, 100)], [det(100, 100)]]
+        out = run(Tracker(max_age_s=2.5), frames, frame_rate=rate)
+        assert ids(out[-1]) == ([1] if same_id else [2]), (rate, gap)
+
+
+def test_max_age_frames_rounds_to_the_nearest_frame():
+    assert max_age_frames(15.0, 2.0) == 30 and max_age_frames(15.0, 12.0) == 180
+    assert max_age_frames(0.25, 2.0) == 1 and max_age_frames(0.2, 2.0) == 0 and max_age_frames(1.3, 2.0) == 3
+    with pytest.raises(ValueError, match="frame rate"):
+        max_age_frames(15.0, 0.0)
 
 
 def test_reanchor_switch_changes_the_state_after_a_gap():
@@ -154,9 +170,9 @@ def test_two_equal_candidates_pick_the_higher_score():
 
 def test_track_sequence_frames_and_empty_sequence():
     dets = np.array([[1, -1, 10, 10, 20, 40, 0.9, 1, -1, -1], [3, -1, 12, 10, 20, 40, 0.9, 1, -1, -1]])
-    rows = track_sequence(Tracker(), KalmanMotion(), dets, 4)
+    rows = track_sequence(Tracker(), KalmanMotion(), dets, 4, 2.0)
     assert rows[:, 0].tolist() == [1, 3]
-    assert track_sequence(Tracker(), KalmanMotion(), np.zeros((0, 10)), 5).shape == (0, 10)
+    assert track_sequence(Tracker(), KalmanMotion(), np.zeros((0, 10)), 5, 2.0).shape == (0, 10)
 
 
 def test_bad_thresholds_are_input_errors():
@@ -164,3 +180,5 @@ def test_bad_thresholds_are_input_errors():
         Tracker(match_thresh=1.5)
     with pytest.raises(InputError, match="track_low_thresh"):
         Tracker(track_low_thresh=0.6, track_high_thresh=0.5)
+    with pytest.raises(InputError, match="max_age_s"):
+        Tracker(max_age_s=-1.0)

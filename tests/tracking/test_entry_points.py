@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-
+import shutil
 from types import SimpleNamespace
 
 import numpy as np
@@ -15,6 +15,7 @@ from nuscmot.common import cli
 from nuscmot.common.errors import InputError
 from nuscmot.common.mot import SeqInfo, read_mot, read_seqinfo, read_seqmap, write_mot, write_seqinfo, write_seqmap
 from nuscmot.tracking.simulate import simulate_scene
+from nuscmot.tracking.trackssm.checkpoint import load_checkpoint
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +40,8 @@ def trained(tiny_converted, tiny_config, tmp_path_factory):
     return paths
 
 
-def track_args(cfg, tracker, dets, conv, out, model=None):
-    params = {"cfg": cfg["tracking"]["association"], "motion": cfg["tracking"]["motion"][tracker]}
+def track_args(cfg, tracker, dets, conv, out, model=None, **extra):
+    params = {"cfg": cfg["tracking"]["association"], "motion": cfg["tracking"]["motion"][tracker], **extra}
     argv = ["--params", json.dumps(params), "--tracker", tracker, "--dets-dir", str(dets),
             "--mot-dir", str(conv.mot_dir), "--seqmap", str(conv.seqmap), "--out-dir", str(out)]
     return argv + (["--model", str(model)] if model else [])
@@ -101,9 +102,16 @@ def test_entry_points_track_simulated_scenes(sim_mot, tiny_config, tmp_path):
         assert (tmp_path / "a" / f"{name}.txt").read_bytes() == (tmp_path / "b" / f"{name}.txt").read_bytes()
 
 
-def test_trackssm_training_outputs(trained):
+def test_trackssm_training_outputs(trained, tiny_config):
     report = json.loads(trained["heldout"].read_text())
     assert report["training"]["epochs_run"] >= 1
+    assert report["training"]["stopped_by"] in ("epochs", "early_stopping")  # never the wall clock
+    synth = tiny_config["synth"]
+    size = [synth["image_width"], synth["image_height"]]
+    assert report["trained_on"] == {"frame_rate": 2.0, "image_sizes": [size]}
+    _, trained_on, meta = load_checkpoint(trained["model"])
+    assert trained_on.frame_rate == 2.0 and trained_on.image_sizes == (tuple(size),)
+    assert meta["trackssm"]["rollout_steps"] == tiny_config["trackssm"]["rollout_steps"]
     for name in ("trackssm", "kalman", "constant_position"):
         assert set(report["heldout"]["overall"][name]) == {"iou_1step", "iou_3step"}
     assert set(report["heldout"]["by_history"]) == {"continuous", "after_gap"}
@@ -195,3 +203,60 @@ def test_ego_compensation_reads_each_sequence_pose_file(dets_dir, tiny_converted
     assert (tmp_path / "turned" / f"{busiest}.txt").read_bytes() != (tmp_path / "off" / f"{busiest}.txt").read_bytes()
     for n in set(names) - {busiest}:
         assert (tmp_path / "turned" / f"{n}.txt").read_bytes() == (tmp_path / "off" / f"{n}.txt").read_bytes()
+
+
+def mot_with_frame_rate(conv, root, rate):
+    """A copy of the tiny MOT folder whose seqinfo.ini files claim ``rate`` frames/s."""
+    mot = root / "mot"
+    shutil.copytree(conv.mot_dir, mot)
+    for ini in mot.glob("*/seqinfo.ini"):
+        ini.write_text(ini.read_text().replace("frameRate=2\n", f"frameRate={rate}\n"))
+    return SimpleNamespace(mot_dir=mot, seqmap=conv.seqmap)
+
+
+def test_trackssm_refuses_another_frame_rate_unless_allowed(trained, dets_dir, tiny_converted, tiny_config, tmp_path):
+    conv = mot_with_frame_rate(tiny_converted, tmp_path, 10)
+    first = read_seqmap(conv.seqmap)[0]
+    argv = track_args(tiny_config, "trackssm", dets_dir, conv, tmp_path / "out", trained["model"])
+    with pytest.raises(InputError) as err:
+        track.main(argv)
+    assert str(err.value).startswith(f"{conv.mot_dir / first / 'seqinfo.ini'}: frameRate 10 Hz but the TrackSSM model "
+                                     "was trained at 2 Hz")
+    assert "allow_rate_mismatch: true" in str(err.value) and not (tmp_path / "out").exists()
+    cfg = json.loads(json.dumps(tiny_config))
+    cfg["tracking"]["motion"]["trackssm"]["allow_rate_mismatch"] = True
+    track.main(track_args(cfg, "trackssm", dets_dir, conv, tmp_path / "out", trained["model"]))
+    assert sorted(p.stem for p in (tmp_path / "out").glob("*.txt")) == sorted(read_seqmap(conv.seqmap))
+
+
+def test_max_age_follows_the_sequence_frame_rate(dets_dir, tiny_converted, tiny_config, tmp_path):
+    """The same max_age_s (15 s) at a claimed 0.02 Hz keeps a lost track round(0.3) = 0 frames."""
+    track.main(track_args(tiny_config, "kalman", dets_dir, tiny_converted, tmp_path / "ref"))
+    outs = {}
+    for rate in (2, 0.02):
+        conv = mot_with_frame_rate(tiny_converted, tmp_path / str(rate), rate)
+        track.main(track_args(tiny_config, "kalman", dets_dir, conv, tmp_path / f"out{rate}"))
+        outs[rate] = {p.name: p.read_bytes() for p in sorted((tmp_path / f"out{rate}").glob("*.txt"))}
+    assert outs[2] == {p.name: p.read_bytes() for p in sorted((tmp_path / "ref").glob("*.txt"))}
+    assert outs[2] != outs[0.02]
+
+
+def test_detection_scores_outside_0_1_are_an_error_unless_transformed(tiny_converted, tiny_config, tmp_path):
+    names = read_seqmap(tiny_converted.seqmap)
+    dets = tmp_path / "dets"
+    dets.mkdir()
+    rows = ["1,-1,10.00,20.00,30.00,40.00,0.9000,1,-1,-1", "", "2,-1,12.00,20.00,30.00,40.00,16.0000,1,-1,-1",
+            "3,-1,14.00,20.00,30.00,40.00,-0.8500,1,-1,-1"]
+    (dets / f"{names[0]}.txt").write_text("\n".join(rows) + "\n")
+    with pytest.raises(InputError) as err:
+        track.main(track_args(tiny_config, "kalman", dets, tiny_converted, tmp_path / "out"))
+    assert str(err.value) == (f"{dets / names[0]}.txt:3: detection score 16 is outside [0, 1], the range of every "
+                              "tracking threshold (a detector that emits logits needs tracking.score_transform.kind: sigmoid)")
+    assert not (tmp_path / "out").exists()
+    track.main(track_args(tiny_config, "kalman", dets, tiny_converted, tmp_path / "out",
+                          score_transform={"kind": "sigmoid", "offset": 0.0}))
+    out = read_mot(tmp_path / "out" / f"{names[0]}.txt", "result")
+    expected = 1 / (1 + np.exp(-np.array([0.9, 16.0, -0.85])))
+    assert out[:, 0].tolist() == [1, 2, 3] and out[:, 6] == pytest.approx(expected, abs=1e-4)  # (4 decimals in the file)
+    with pytest.raises(InputError, match="score_transform.*kind"):
+        track.main(track_args(tiny_config, "kalman", dets, tiny_converted, tmp_path / "x", score_transform={"kind": "exp"}))

@@ -10,14 +10,16 @@ from hypothesis import strategies as st
 
 from nuscmot.common.errors import InputError
 from nuscmot.tracking.simulate import simulate_trajectories
-from nuscmot.tracking.trackssm.checkpoint import load_checkpoint, save_checkpoint
-from nuscmot.tracking.trackssm.data import build_tracks, make_batch, sample_index
+from nuscmot.tracking.trackssm.checkpoint import TrainedOn, geometry_mismatch, load_checkpoint, save_checkpoint
+from nuscmot.tracking.trackssm.config import TrackSSMMotionConfig
+from nuscmot.tracking.trackssm.data import build_tracks, frame_rate, image_sizes, make_batch, read_trajectories, sample_index
 from nuscmot.tracking.trackssm.model import CausalDepthwiseConv, ModelConfig, TrackSSM
 from nuscmot.tracking.trackssm.motion import TrackSSMMotion
 from nuscmot.tracking.trackssm.scan import selective_scan_loop, selective_scan_parallel, selective_scan_sequential, ssm_step
-from nuscmot.tracking.trackssm.train import TrainConfig, heldout_metrics, train
+from nuscmot.tracking.trackssm.train import TrainConfig, batch_loss, heldout_metrics, to_tensors, train
 
 TINY = ModelConfig(history=4, d_model=16, encoder_layers=1, decoder_layers=2, d_state=4, expand=1)
+AT_2HZ = TrainedOn(2.0, ((800, 400),))
 
 
 def _scan_inputs(seed, b, l, d, n, with_h0):
@@ -87,9 +89,9 @@ def test_checkpoint_round_trip_and_errors(tmp_path):
     with torch.no_grad():
         model.decoder[0].head.bias.fill_(0.5)
     path = tmp_path / "m.pt"
-    save_checkpoint(path, model, meta={"k": 1})
-    loaded, meta = load_checkpoint(path)
-    assert meta == {"k": 1} and loaded.cfg == TINY
+    save_checkpoint(path, model, AT_2HZ, meta={"k": 1})
+    loaded, trained_on, meta = load_checkpoint(path)
+    assert meta == {"k": 1} and loaded.cfg == TINY and trained_on == AT_2HZ
     hist = torch.rand(3, TINY.history, 4)
     torch.testing.assert_close(loaded.predict(hist), model.predict(hist))
 
@@ -110,9 +112,43 @@ def test_checkpoint_round_trip_and_errors(tmp_path):
         load_checkpoint(tmp_path / "absent.pt")
 
 
+def test_checkpoint_records_what_the_model_was_trained_on(tmp_path):
+    model = TrackSSM(TINY)
+    model.set_statistics(np.arange(8) / 10, np.ones(8), [0.01, 0.02, 0.003, 0.004])
+    path, other = tmp_path / "m.pt", tmp_path / "other.pt"
+    save_checkpoint(path, model, TrainedOn(2.0, ((800, 400), (1600, 900))))
+    payload = torch.load(path, weights_only=True)
+    assert payload["version"] == 2 and payload["trained_on"]["frame_rate"] == 2.0
+    assert payload["trained_on"]["image_sizes"] == [[800, 400], [1600, 900]]
+    norm = payload["trained_on"]["normalisation"]
+    assert norm["boxes"] == "cxcywh / image size" and norm["offset_scale"] == pytest.approx([0.01, 0.02, 0.003, 0.004])
+    for edit, match in [
+        (lambda p: p.update(version=1), "version 1 records no frame rate or image size; retrain"),
+        (lambda p: p.pop("trained_on"), "no valid trained_on record"),
+        (lambda p: p["trained_on"].update(frame_rate=0), "no valid trained_on record"),
+        (lambda p: p["trained_on"].update(image_sizes=[]), "no valid trained_on record"),
+        (lambda p: p["trained_on"]["normalisation"].update(boxes="xyxy / 1000"), "normalises boxes as 'xyxy / 1000'"),
+    ]:
+        broken = torch.load(path, weights_only=True)
+        edit(broken)
+        torch.save(broken, other)
+        with pytest.raises(InputError, match=match) as err:
+            load_checkpoint(other)
+        assert str(err.value).startswith(str(other)) and "\n" not in str(err.value)
+
+
+def test_geometry_mismatch_names_rate_and_size():
+    trained = TrainedOn(2.0, ((1600, 900), (800, 450)))
+    assert geometry_mismatch(trained, 2.0, 800, 450) is None
+    assert geometry_mismatch(trained, 2.04, 1600, 900) is None  # nuScenes keyframes: 2 Hz on average
+    assert geometry_mismatch(trained, 10.0, 800, 450) == "frameRate 10 Hz but the TrackSSM model was trained at 2 Hz"
+    both = geometry_mismatch(trained, 12.0, 1242, 375)
+    assert "frameRate 12 Hz" in both and "image size 1242x375 but the TrackSSM model was trained on 1600x900, 800x450" in both
+
+
 def test_motion_adapter_history_protocol():
     model = TrackSSM(TINY)  # untrained: predicts the last history box
-    m = TrackSSMMotion(model, 800, 400)
+    m = TrackSSMMotion(model, 800, 400, rollout_horizon=5)
     m.start(np.array([3]), np.array([[100.0, 100.0, 20.0, 40.0]]))
     np.testing.assert_allclose(m.hist[0], np.tile([110 / 800, 120 / 400, 20 / 800, 40 / 400], (4, 1)))
     pred = m.predict(np.array([3]))
@@ -125,6 +161,51 @@ def test_motion_adapter_history_protocol():
     # history = last observation, then boxes interpolated to the new one (gap of 3 frames)
     np.testing.assert_allclose(m.hist[0, :, 0] * 800, [118.0, 128.0, 138.0, 148.0])
     np.testing.assert_allclose(m.obs_hist[0], m.hist[0])
+
+
+def drifting_model() -> TrackSSM:
+    """An untrained model whose every prediction moves the box 8 px right (at 800 px width)
+    and grows it: the last decoder layer's head outputs a constant offset."""
+    model = TrackSSM(TINY)
+    model.set_statistics(np.zeros(8), np.ones(8), [0.01, 0.01, 0.01, 0.01])
+    with torch.no_grad():
+        model.decoder[-1].head.bias.copy_(torch.tensor([1.0, 0.0, 0.5, 0.5]))
+    return model
+
+
+@pytest.mark.parametrize("fallback", ["hold", "constant_velocity"])
+def test_lost_tracks_roll_out_the_model_up_to_the_horizon(fallback):
+    m = TrackSSMMotion(drifting_model(), 800, 400, rollout_horizon=3, rollout_fallback=fallback)
+    m.start(np.array([1]), np.array([[100.0, 100.0, 20.0, 40.0]]))
+    preds = np.array([m.predict(np.array([1]))[0] for _ in range(6)])  # lost from the first frame
+    cx = preds[:, 0] + preds[:, 2] / 2
+    np.testing.assert_allclose(np.diff(cx[:3]), 8.0, atol=1e-3)  # steps 1-3: the model
+    assert preds[2, 2] > 20.0 + 3 * 0.5 * 0.01 * 800 - 0.1  # ... which also grows the box
+    np.testing.assert_allclose(preds[3:, 2:], np.repeat(preds[2:3, 2:], 3, axis=0))  # then the size is held
+    expected = 0.0 if fallback == "hold" else 8.0
+    np.testing.assert_allclose(np.diff(cx[2:]), expected, atol=1e-3)
+    # an observation restarts the count: the model predicts again
+    m.update(np.array([1]), np.array([[100.0, 100.0, 20.0, 40.0]]))
+    again = m.predict(np.array([1]))[0]
+    assert again[0] + again[2] / 2 == pytest.approx(110.0 + 8.0, abs=1e-3)
+
+
+def test_rollout_horizon_per_track_in_one_batch():
+    m = TrackSSMMotion(drifting_model(), 800, 400, rollout_horizon=1)
+    m.start(np.array([1]), np.array([[100.0, 100.0, 20.0, 40.0]]))
+    m.predict(np.array([1]))
+    m.start(np.array([2]), np.array([[300.0, 100.0, 20.0, 40.0]]))  # track 1 has missed a frame
+    pred = m.predict(np.array([1, 2]))
+    cx = pred[:, 0] + pred[:, 2] / 2
+    np.testing.assert_allclose(cx, [118.0, 318.0], atol=1e-3)  # 1: held at its 1-step prediction; 2: model
+
+
+@pytest.mark.parametrize("cfg,key", [({"rollout_horizon": 0}, "rollout_horizon"), ({"rollout_fallback": "kalman"},
+                                     "rollout_fallback"), ({"device": "tpu"}, "device")])
+def test_motion_config_errors(cfg, key):
+    with pytest.raises(InputError, match=key):
+        TrackSSMMotionConfig(**cfg)
+
 
 def test_traced_predictor_equals_eager():
     torch.manual_seed(0)
@@ -165,7 +246,7 @@ def test_data_windows_pad_short_tracks_and_interpolate_gaps():
 @pytest.mark.slow
 def test_trained_tiny_trackssm_beats_constant_position():
     cfg = TrainConfig(history=4, d_model=16, encoder_layers=1, decoder_layers=2, d_state=4, expand=1,
-                      batch_size=128, epochs=10, lr=0.01, rollout_steps=2, patience=3, max_minutes=1.0)
+                      batch_size=128, epochs=10, lr=0.01, rollout_steps=2, patience=3)
     tr = build_tracks(simulate_trajectories(0, 16, 20, 10))
     va = build_tracks(simulate_trajectories(1, 4, 20, 10))
     model, report = train(cfg, tr, va, progress=False)
@@ -195,3 +276,54 @@ def test_augmentation_gaps_rollouts_and_shift():
     v = shifted.target_valid
     assert (x1[v] >= -1e-9).all() and (x2[v] <= 1 + 1e-9).all()  # clipped to the image ...
     assert (~shifted.target_valid).sum() > (~clean.target_valid).sum()  # ... some left it
+
+
+def test_trajectory_frame_rate_and_image_sizes(tmp_path):
+    df = simulate_trajectories(0, 2, 10, 6)  # 2 Hz keyframes, 800x450
+    assert frame_rate(df, "t.parquet") == pytest.approx(2.0) and image_sizes(df) == ((800, 450),)
+    faster = df.assign(timestamp=df["timestamp"] // 6, img_w=np.where(df["track_id"] == 1, 1600, 800))
+    assert frame_rate(faster, "t.parquet") == pytest.approx(12.0, rel=1e-4)  # 83,333 us steps
+    assert image_sizes(faster) == ((800, 450), (1600, 450))
+    with pytest.raises(InputError, match="t.parquet: timestamps do not increase"):
+        frame_rate(df.assign(timestamp=-df["timestamp"]), "t.parquet")
+    with pytest.raises(InputError, match="no track with two frames"):
+        frame_rate(df.drop_duplicates("track_id"), "t.parquet")
+    path = tmp_path / "no_time.parquet"
+    df.drop(columns="timestamp").to_parquet(path)
+    with pytest.raises(InputError, match="missing column.*timestamp"):
+        read_trajectories(path)
+
+
+@pytest.mark.parametrize("head,loss", [("residual", "smooth_l1_giou"), ("absolute", "smooth_l1_giou"),
+                                       ("absolute", "published"), ("residual", "published")])
+def test_heads_and_losses_train(head, loss):
+    """Every head/loss pair gives a finite loss with gradients into the head, and a few steps lower it."""
+    cfg = TrainConfig(history=4, d_model=16, encoder_layers=1, decoder_layers=2, d_state=4, expand=1, head=head, loss=loss)
+    table = build_tracks(simulate_trajectories(2, 3, 20, 8))
+    samples = sample_index(table)
+    batch = make_batch(table, samples[:128], before=4, after=2, history=4, jitter=0.0, drop_prob=0.0, shift_prob=0.0,
+                       rng=np.random.default_rng(0))
+    torch.manual_seed(0)
+    model = TrackSSM(cfg.model_config())
+    t = to_tensors(batch, 4, torch.device("cpu"))
+    opt = torch.optim.Adam(model.parameters(), lr=0.003)
+    losses = []
+    for _ in range(15):
+        loss_value = batch_loss(model, t, 2, loss)
+        opt.zero_grad()
+        loss_value.backward()
+        assert model.decoder[-1].head.weight.grad.abs().sum() > 0
+        opt.step()
+        losses.append(float(loss_value.detach()))
+    assert np.isfinite(losses).all() and losses[-1] < losses[0]
+
+
+def test_absolute_head_predicts_the_box_through_a_sigmoid():
+    model = TrackSSM(ModelConfig(**{**TINY.to_dict(), "head": "absolute"}))
+    hist = torch.rand(5, TINY.history, 4) * 0.5 + 0.25
+    boxes, raws = model(hist)
+    torch.testing.assert_close(boxes[-1], torch.sigmoid(raws[-1]).clamp_min(1e-4))
+    with pytest.raises(InputError, match="head"):
+        TrainConfig(head="relative")
+    with pytest.raises(InputError, match="loss"):
+        TrainConfig(loss="l2")

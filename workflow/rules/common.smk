@@ -102,8 +102,14 @@ def tracker_inputs(wildcards):
 
 
 def tracker_params(wildcards):
+    """`track`'s params: the association, the tracker's motion slice and (when configured)
+    the score transform (the same as nuscmot.sweep.plan.SweepPlan.cell_params)."""
+    extra = {}
+    if "score_transform" in config["tracking"]:
+        extra["score_transform"] = config["tracking"]["score_transform"]
     return slice_json(
         "tracking",
         "association",
         motion=config["tracking"].get("motion", {}).get(wildcards.tracker, {}),
+        **extra,
     )

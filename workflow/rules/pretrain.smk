@@ -10,7 +10,7 @@
 # off mid-way continues from its last epoch on any machine; the world is regenerated
 # byte-identically from its seed. Nothing in `all` depends on these rules.
 
-if config["dataset"].get("synthetic", False):
+if config["dataset"].get("synthetic", False) and "pretrain" in config:
     from nuscmot.data.synth.config import check_disjoint_worlds, synth_config
 
     try:  # the pretraining world must share no scene or token with the demo's

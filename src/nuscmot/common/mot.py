@@ -74,6 +74,14 @@ def read_mot(path: str | Path, kind: str) -> np.ndarray:
     return np.asarray(rows, dtype=np.float64)
 
 
+def line_of_row(path: str | Path, index: int) -> int:
+    """1-based line number of row ``index`` of :func:`read_mot` (which skips blank lines), for
+    error messages about a row found after reading."""
+    text = Path(path).read_text(encoding="utf-8")
+    filled = [n for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    return filled[index]
+
+
 def _is_number(field: str) -> bool:
     try:
         float(field)

@@ -1,6 +1,7 @@
 """Parameter grids as Snakemake ``Paramspace`` cells with stable, typed names.
 
-A grid maps association keys to lists of values. Every combination is a cell, named
+A grid maps association keys (and motion-model keys as ``<tracker>__<key>``, scikit-learn's
+nested-parameter spelling, see :func:`parameter_types`) to lists of values. Every combination is a cell, named
 ``key~value/key~value/...`` with the keys in sorted order (so the order of keys in
 ``config.yaml`` does not rename cells) and every value formatted by :func:`format_value`
 according to the key's declared type, never by the dtype pandas would infer for a column:
@@ -22,6 +23,7 @@ from typing import Any, Mapping, Sequence
 from nuscmot.common.errors import InputError
 
 SEP = "~"
+MOTION_SEP = "__"  # <tracker>__<motion key>
 _SAFE = re.compile(r"^[A-Za-z0-9_.+-]+$")
 
 
@@ -31,6 +33,26 @@ def association_types() -> dict[str, type]:
 
     hints = typing.get_type_hints(Tracker)
     return {f.name: hints[f.name] for f in dataclasses.fields(Tracker) if f.init}
+
+
+def motion_types() -> dict[str, type]:
+    """``<tracker>__<key>`` -> type for every plain (float, int, bool, str) key of a motion slice
+    (a Python identifier, as Paramspace needs for its wildcard and column names)."""
+    from nuscmot.tracking.kalman import KalmanFilter
+    from nuscmot.tracking.trackssm.config import TrackSSMMotionConfig
+
+    out = {}
+    for tracker, cls in (("kalman", KalmanFilter), ("trackssm", TrackSSMMotionConfig)):
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            if hints[f.name] in (float, int, bool, str):
+                out[f"{tracker}{MOTION_SEP}{f.name}"] = hints[f.name]
+    return out
+
+
+def parameter_types() -> dict[str, type]:
+    """Every key a sweep grid may vary: the association's and the motion slices'."""
+    return {**association_types(), **motion_types()}
 
 
 def coerce(value: Any, kind: type, *, where: str = "sweep.grid", key: str = "") -> Any:

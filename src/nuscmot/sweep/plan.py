@@ -33,7 +33,7 @@ class SweepPlan:
     def __init__(self, config: Mapping[str, Any]) -> None:
         self.config = config
         sweep_grid = (config.get("sweep") or {}).get("grid") or {}
-        cells = grid.cells(sweep_grid, grid.association_types()) if sweep_grid else []
+        cells = grid.cells(sweep_grid, grid.parameter_types()) if sweep_grid else []
         self.cells = {c.name: c.values for c in cells}
         self.cell_names: list[str] = []
         self.cell_regex = NO_MATCH
@@ -50,11 +50,22 @@ class SweepPlan:
         self.ego_regex = "|".join(re.escape(n) for n in self.ego)
 
     def cell_params(self, tracker: str, cell: str) -> str:
-        """``run_tracker``'s params with the cell's association values substituted."""
+        """``run_tracker``'s params with the cell's values substituted: association keys into
+        ``cfg``, ``<tracker>__<key>`` into that tracker's motion slice (other trackers' motion
+        keys are left out, so their cells repeat the same run)."""
         tracking = self.config["tracking"]
-        association = {**tracking.get("association", {}), **self.cells[cell]}
-        motion = tracking.get("motion", {}).get(tracker, {})
-        return canonical_json({"cfg": association, "motion": motion})
+        association = dict(tracking.get("association", {}))
+        motion = dict(tracking.get("motion", {}).get(tracker, {}))
+        for key, value in self.cells[cell].items():
+            owner, sep, name = key.partition(grid.MOTION_SEP)
+            if not sep:
+                association[key] = value
+            elif owner == tracker:
+                motion[name] = value
+        params = {"cfg": association, "motion": motion}
+        if "score_transform" in tracking:
+            params["score_transform"] = tracking["score_transform"]
+        return canonical_json(params)
 
     def gap_track_params(self, tracker: str, ego: str) -> str:
         """``run_tracker``'s params with the ablation's ``ego_compensation`` setting ``ego``."""

@@ -14,8 +14,10 @@ Per frame (ByteTrack, Zhang et al. 2022):
 4. tentative tracks against the high-score detections left, gated at
    ``unconfirmed_match_thresh``; a tentative track that misses a frame dies; one with
    ``min_hits`` hits is confirmed (every track of the first frame is confirmed at once);
-5. unmatched tracked tracks become lost; lost tracks keep being predicted for ``max_age``
-   frames and can be re-found, then die; high-score detections left with
+5. unmatched tracked tracks become lost; lost tracks keep being predicted for ``max_age_s``
+   seconds (``round(max_age_s x frame rate)`` frames, the rate given per sequence to
+   :meth:`Tracker.reset`, from its ``seqinfo.ini``) and can be re-found, then die;
+   high-score detections left with
    ``score >= new_track_thresh`` start tentative tracks;
 6. ByteTrack's duplicate removal between tracked and lost tracks.
 
@@ -30,6 +32,7 @@ then box, then class), so output does not depend on the order of lines in the in
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,7 +55,7 @@ class Tracker:
     second_match_thresh: float = 0.5
     unconfirmed_match_thresh: float = 0.7
     min_hits: int = 2
-    max_age: int = 30
+    max_age_s: float = 15.0
     per_class: bool = True
     reanchor: bool = True
     min_box_area: float = 10.0
@@ -67,18 +70,26 @@ class Tracker:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
                 raise InputError("tracking.association", f"must be a number in [0, 1], got {value!r}", key=name)
-        for name in ("min_hits", "max_age"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < (1 if name == "min_hits" else 0):
-                raise InputError("tracking.association", f"must be an integer >= {1 if name == 'min_hits' else 0}", key=name)
+        if isinstance(self.min_hits, bool) or not isinstance(self.min_hits, int) or self.min_hits < 1:
+            raise InputError("tracking.association", "must be an integer >= 1", key="min_hits")
+        age = self.max_age_s
+        if isinstance(age, bool) or not isinstance(age, (int, float)) or not 0.0 <= age < math.inf:
+            raise InputError("tracking.association", f"must be a number of seconds >= 0, got {age!r}", key="max_age_s")
         if self.track_low_thresh > self.track_high_thresh:
             raise InputError("tracking.association", "track_low_thresh exceeds track_high_thresh", key="track_low_thresh")
-        self.reset(None)
+        self.max_age = 0
+        self._clear()
 
     # -- state ---------------------------------------------------------------------------
-    def reset(self, motion: MotionModel | None) -> None:
-        """Start a new sequence with a fresh motion model."""
+    def reset(self, motion: MotionModel, frame_rate: float) -> None:
+        """Start a new sequence (``frame_rate`` frames/s, from its ``seqinfo.ini``) with a
+        fresh motion model."""
+        self.max_age = max_age_frames(self.max_age_s, frame_rate)
+        self._clear()
         self.motion = motion
+
+    def _clear(self) -> None:
+        self.motion = None
         self.frames_seen = 0
         self._next_id = 1
         self._next_public = 1
@@ -105,7 +116,7 @@ class Tracker:
         Returns result rows (K, 10) ``frame, id, x, y, w, h, score, class, -1, -1``.
         """
         if self.motion is None:
-            raise RuntimeError("Tracker.reset(motion) must be called before step()")
+            raise RuntimeError("Tracker.reset(motion, frame_rate) must be called before step()")
         dets = canonical_order(np.asarray(dets, dtype=np.float64).reshape(-1, 6))
         boxes, scores, dcls = dets[:, :4], dets[:, 4], dets[:, 5].astype(np.int64)
         first_frame = self.frames_seen == 0
@@ -229,6 +240,14 @@ class Tracker:
         self._next_public += len(rows)
 
 
+def max_age_frames(max_age_s: float, frame_rate: float) -> int:
+    """Frames a lost track is kept: ``max_age_s`` seconds at ``frame_rate`` frames/s, rounded
+    to the nearest frame (halves up), so 15 s is 30 frames at 2 Hz and 180 at 12 Hz."""
+    if isinstance(frame_rate, bool) or not isinstance(frame_rate, (int, float)) or not 0 < frame_rate < math.inf:
+        raise ValueError(f"frame rate must be a positive number, got {frame_rate!r}")
+    return int(math.floor(max_age_s * frame_rate + 0.5))
+
+
 def canonical_order(dets: np.ndarray) -> np.ndarray:
     """Detections sorted by score (descending), then x, y, w, h, class."""
     if len(dets) < 2:
@@ -237,10 +256,10 @@ def canonical_order(dets: np.ndarray) -> np.ndarray:
     return dets[order]
 
 
-def track_sequence(
-    tracker: Tracker, motion: MotionModel, dets: np.ndarray, n_frames: int, homographies: np.ndarray | None = None
-) -> np.ndarray:
-    """Run ``tracker`` over frames 1..n_frames of one sequence.
+def track_sequence(tracker: Tracker, motion: MotionModel, dets: np.ndarray, n_frames: int, frame_rate: float,
+                   homographies: np.ndarray | None = None) -> np.ndarray:
+    """Run ``tracker`` over frames 1..n_frames of one sequence recorded at ``frame_rate``
+    frames/s (``seqinfo.ini``'s ``frameRate``).
 
     ``dets``: MOT det rows (``frame, -1, x, y, w, h, score, class, -1, -1``);
     ``homographies``: (n_frames, 3, 3), row f-1 maps frame f-1's pixels to frame f's
@@ -249,7 +268,7 @@ def track_sequence(
     """
     if homographies is not None and np.shape(homographies) != (n_frames, 3, 3):
         raise ValueError(f"homographies must be ({n_frames}, 3, 3), got {np.shape(homographies)}")
-    tracker.reset(motion)
+    tracker.reset(motion, frame_rate)
     dets = np.asarray(dets, dtype=np.float64).reshape(-1, 10)
     frames = dets[:, 0].astype(np.int64)
     order = np.argsort(frames, kind="stable")

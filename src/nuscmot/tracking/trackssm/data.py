@@ -1,8 +1,10 @@
 """Trajectory windows for TrackSSM training and held-out evaluation.
 
-Trajectories come from the convert stage's parquet (one row per track and keyframe). Each
-track becomes a dense run of frames (missing frames filled by linear interpolation and
-flagged unobserved), boxes as (cx, cy, w, h) divided by the image size.
+Trajectories come from the convert stage's parquet (one row per track and keyframe). Their
+frame rate is measured from the timestamps (:func:`frame_rate`) and recorded in the model
+with their image sizes (:func:`image_sizes`). Each track becomes a dense run of frames
+(missing frames filled by linear interpolation and flagged unobserved), boxes as
+(cx, cy, w, h) divided by the image size.
 
 A *sample* is a (track, target position) pair whose target box was observed. Its *window*
 spans ``before`` positions of history and ``after`` target positions. Short tracks are padded
@@ -28,6 +30,7 @@ import numpy as np
 from nuscmot.common.errors import InputError
 
 REQUIRED_COLUMNS = ("track_id", "frame", "img_w", "img_h", "x", "y", "w", "h", "class_id")
+TIME_COLUMN = "timestamp"  # microseconds, as nuScenes' sample_data
 CLASS_NAMES = ("car", "truck", "bus", "trailer", "pedestrian", "motorcycle", "bicycle")  # class_id 1..7
 
 
@@ -58,10 +61,10 @@ def read_trajectories(path: str | Path):
         df = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises several types for non-parquet input
         raise InputError(path, f"not a readable parquet file ({type(exc).__name__})") from None
-    missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
+    missing = [c for c in (*REQUIRED_COLUMNS, TIME_COLUMN) if c not in df.columns]
     if missing:
         raise InputError(path, f"missing column(s) {', '.join(missing)}")
-    df = df[list(REQUIRED_COLUMNS)]
+    df = df[[*REQUIRED_COLUMNS, TIME_COLUMN]]
     values = df.to_numpy(dtype=np.float64, na_value=np.nan)
     if len(values) and not np.isfinite(values).all():
         raise InputError(path, "non-finite values in the trajectory columns")
@@ -72,6 +75,28 @@ def read_trajectories(path: str | Path):
     if df.duplicated(["track_id", "frame"]).any():
         raise InputError(path, "duplicate (track_id, frame) rows")
     return df
+
+
+def frame_rate(df, path: str | Path) -> float:
+    """Frames per second of the trajectories: the median, over consecutive rows of a track, of
+    frame steps per second of timestamp (InputError naming ``path`` when it cannot be measured
+    or the timestamps run backwards)."""
+    arr = df[["track_id", "frame", TIME_COLUMN]].to_numpy(dtype=np.float64)
+    arr = arr[np.lexsort((arr[:, 1], arr[:, 0]))]
+    same = arr[1:, 0] == arr[:-1, 0]
+    steps = np.diff(arr[:, 1])[same]
+    seconds = np.diff(arr[:, 2])[same] / 1e6
+    if not len(steps):
+        raise InputError(path, "no track with two frames: the frame rate cannot be measured from the timestamps")
+    if (seconds <= 0).any():
+        raise InputError(path, "timestamps do not increase with the frame index within a track")
+    return float(np.median(steps / seconds))
+
+
+def image_sizes(df) -> tuple[tuple[int, int], ...]:
+    """The distinct (img_w, img_h) of the trajectories, sorted."""
+    pairs = df[["img_w", "img_h"]].drop_duplicates().to_numpy(dtype=np.int64)
+    return tuple(sorted((int(w), int(h)) for w, h in pairs))
 
 
 def build_tracks(df) -> TrackTable:

@@ -1,22 +1,46 @@
 """TrackSSM (Hu et al., 2024, arXiv 2409.00487) in plain PyTorch.
 
 - Input: the last ``history`` boxes of a track, each 8-d: (cx, cy, w, h) divided by the image
-  size, plus the delta to the previous box (0 for the oldest); standardised with statistics
-  of the training set (stored in the model).
+  size (:data:`BOX_NORMALISATION`), plus the delta to the previous box (0 for the oldest);
+  standardised with statistics of the training set (stored in the model).
 - Encoder: linear 8 -> d_model embedding, ``encoder_layers`` pre-norm Mamba blocks (causal
   depthwise conv + selective scan + SiLU gate), final LayerNorm; the last token is the
   "flow feature".
 - Flow-SSM decoder: ``decoder_layers`` cascaded layers. Each embeds the current box estimate
   with a sine embedding, runs one selective-scan step whose Delta, B, C come from the flow
   feature (the SSM state is carried from layer to layer), gates, applies an FFN and a linear
-  head -> 4 offsets that refine the estimate. Offsets are additive in normalised image units,
-  scaled by the training set's delta spread, and the head starts at zero (so an untrained model
-  predicts constant position).
+  head. ``head: residual`` (default): 4 offsets that refine the estimate, additive in
+  normalised image units, scaled by the training set's delta spread, the head zero-initialised
+  (so an untrained model predicts constant position). ``head: absolute`` (the published head):
+  the box itself through a sigmoid.
 - Training is step-by-step linear (S2L): layer i targets x0 + (i+1)(gt - x0)/L (see
   :func:`s2l_targets` and :mod:`~nuscmot.tracking.trackssm.train`).
 
-Unlike the published code (mamba-ssm CUDA kernels + Triton), everything is plain PyTorch and
-runs on CPU and GPU, batched over tracks.
+Compared with the official code (github.com/Xavier-Lin/TrackSSM):
+
+- the same: the 5-box 8-d history, the Mamba encoder's last token as the flow feature, the
+  cascaded Flow-SSM decoder (Delta/B/C from the flow feature, the SSM state carried across
+  layers), the sine box embedding and the S2L targets; the selective scan equals mamba-ssm's
+  reference formula (``selective_scan_ref``) to 1e-14;
+- different, by default (each can be set back, see ``config.yaml``'s ``trackssm`` slice and
+  ``presets/trackssm_published.yaml``):
+
+  - the head predicts residual offsets, zero-initialised; the published head predicts an
+    absolute box through a sigmoid (``head: absolute``);
+  - training adds 3-step rollouts on the model's own predictions, detector-like jitter, gaps
+    filled by interpolation and border shifts; the published model trains single-step on clean
+    GT (``rollout_steps: 1``, ``jitter: 0``, ``drop_prob: 0``, ``shift_prob: 0``);
+  - the loss: smooth-L1 with beta 0.1 on offsets in units of the training set's delta spread,
+    plus 1 - GIoU, always on; the published loss is smooth-L1 (beta 1) on the normalised boxes,
+    GIoU off (``loss: published``);
+  - the size: the demo model (d_model 32, 2 + 2 layers, d_state 8, expand 1: 26k parameters)
+    is about 0.5% of the published one (d_model 256, 6 encoder + 6 decoder layers, d_state
+    16, expand 2 in the encoder and 1 in the decoder: 5.6M parameters here);
+- different, always: the kernels (plain PyTorch, runs on CPU and GPU, batched over tracks,
+  instead of mamba-ssm's CUDA kernels and Triton); the encoder's embedding has a bias and its
+  input is standardised; the decoder's FFN is 2 x d_model wide (published: 512, the same at d_model
+  256); the SSM state is not detached between decoder layers; predicted sizes are clamped
+  to >= 1e-4.
 """
 
 from __future__ import annotations
@@ -34,6 +58,8 @@ from torch import nn
 from nuscmot.tracking.trackssm.scan import selective_scan, ssm_step
 
 FEATURES = 8
+HEADS = ("residual", "absolute")
+BOX_NORMALISATION = "cxcywh / image size"  # (cx, cy, w, h) divided by (W, H, W, H)
 log = logging.getLogger(__name__)
 
 
@@ -46,12 +72,16 @@ class ModelConfig:
     encoder_layers: int = 2
     decoder_layers: int = 3
     d_state: int = 16
-    expand: int = 2
+    expand: int = 2  # Mamba expansion of the encoder blocks
+    decoder_expand: int = 1  # ... and of the Flow-SSM decoder layers
     d_conv: int = 4
+    head: str = "residual"  # residual (offsets, zero-initialised) | absolute (published: sigmoid box)
 
     def __post_init__(self) -> None:
         if self.d_model % 8:
             raise ValueError(f"d_model must be a multiple of 8 (sine embedding of 4 coordinates), got {self.d_model}")
+        if self.head not in HEADS:
+            raise ValueError(f"head must be one of {', '.join(HEADS)}, got {self.head!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -170,7 +200,7 @@ class FlowSSMLayer(nn.Module):
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()
-        d, d_inner = cfg.d_model, cfg.expand * cfg.d_model
+        d, d_inner = cfg.d_model, cfg.decoder_expand * cfg.d_model
         self.d_model = d
         self.in_proj = nn.Linear(d, 2 * d_inner, bias=False)
         self.ssm = _SSMParams(d, d_inner, cfg.d_state)
@@ -178,8 +208,9 @@ class FlowSSMLayer(nn.Module):
         self.ffn = nn.Sequential(nn.Linear(d, 2 * d), nn.ReLU(), nn.Linear(2 * d, d))
         self.norm = nn.LayerNorm(d)
         self.head = nn.Linear(d, 4)
-        nn.init.zeros_(self.head.weight)
-        nn.init.zeros_(self.head.bias)
+        if cfg.head == "residual":  # an untrained model predicts constant position
+            nn.init.zeros_(self.head.weight)
+            nn.init.zeros_(self.head.bias)
         freqs, phase = sine_frequencies(d)
         self.register_buffer("freqs", freqs, persistent=False)
         self.register_buffer("phase", phase, persistent=False)
@@ -208,6 +239,10 @@ class TrackSSM(nn.Module):
         self.register_buffer("offset_scale", torch.full((4,), 0.01))
         self.register_buffer("min_box", torch.tensor([-math.inf, -math.inf, 1e-4, 1e-4]), persistent=False)
 
+    @property
+    def n_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
     def set_statistics(self, feat_mean, feat_std, offset_scale) -> None:
         with torch.no_grad():
             self.feat_mean.copy_(torch.as_tensor(feat_mean, dtype=torch.float32))
@@ -215,22 +250,24 @@ class TrackSSM(nn.Module):
             self.offset_scale.copy_(torch.as_tensor(offset_scale, dtype=torch.float32).clamp_min(1e-6))
 
     def forward(self, history: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-        """Returns (boxes per layer, raw offsets per layer); the last box is the prediction.
+        """Returns (boxes per layer, raw head outputs per layer); the last box is the prediction.
 
         Each layer refines the previous layer's box (detached, as in the reference), starting
-        from the last history box.
+        from the last history box. Raw outputs: offsets (``residual`` head) or logits of the
+        box (``absolute`` head).
         """
         flow = self.encoder((history_features(history) - self.feat_mean) / self.feat_std)
         box = history[:, -1]
+        absolute = self.cfg.head == "absolute"
         h = None
-        boxes, offsets = [], []
+        boxes, raws = [], []
         for layer in self.decoder:
-            off, h = layer(box.detach(), flow, h)
-            box = box.detach() + off * self.offset_scale
+            raw, h = layer(box.detach(), flow, h)
+            box = torch.sigmoid(raw) if absolute else box.detach() + raw * self.offset_scale
             box = torch.maximum(box, self.min_box)
             boxes.append(box)
-            offsets.append(off)
-        return boxes, offsets
+            raws.append(raw)
+        return boxes, raws
 
     @torch.inference_mode()
     def predict(self, history: torch.Tensor) -> torch.Tensor:
@@ -263,6 +300,7 @@ def _trace_predict(model: TrackSSM, device: torch.device) -> Callable[[torch.Ten
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
             traced = torch.jit.freeze(torch.jit.trace(_LastBox(model).eval(), example, check_trace=False))
+            traced(example)  # warm-up: TorchScript's profiling executor optimises on the 2nd call
             if not torch.allclose(traced(example), model.predict(example), atol=1e-5):
                 raise RuntimeError("trace does not reproduce the model")
     except Exception as exc:  # tracing is an optimisation only

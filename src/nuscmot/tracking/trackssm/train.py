@@ -1,13 +1,21 @@
 """TrackSSM training (S2L loss over decoder layers, multi-step rollouts) and held-out metrics.
 
-Loss per rollout step and decoder layer i (of L): with x0 the layer's input box and
-t_i = x0' + (i+1)(gt - x0')/L the step-by-step linear target (x0' the last history box),
-smooth-L1 between the layer's raw offsets and the offsets that reach t_i, plus 1 - GIoU(box_i,
-t_i); summed over layers, averaged over valid targets and rollout steps.
+Loss per rollout step and decoder layer i (of L), with x0 the layer's input box and
+t_i = x0' + (i+1)(gt - x0')/L the step-by-step linear target (x0' the last history box):
 
-Optimiser AdamW with a cosine schedule, early stopping on the held-out loss (``patience``
-epochs), a wall-clock cap (``max_minutes``), seeded (numpy ``default_rng`` for sampling and
-augmentation, ``torch.manual_seed`` for the initialisation).
+- ``loss: smooth_l1_giou`` (default): smooth-L1 (beta 0.1) between the layer's step and the
+  step that reaches t_i, in units of the training set's delta spread (for the ``residual``
+  head: its raw offsets; for the ``absolute`` head: (box_i - t_i) / spread), plus
+  1 - GIoU(box_i, t_i);
+- ``loss: published`` (the official code's): smooth-L1 (beta 1) between box_i and t_i in
+  normalised image units, averaged over the 4 coordinates; no GIoU;
+
+summed over layers, averaged over valid targets and rollout steps.
+
+Optimiser AdamW with a cosine schedule, seeded (numpy ``default_rng`` for sampling and
+augmentation, ``torch.manual_seed`` for the initialisation). Training stops after ``epochs``
+or ``patience`` epochs without held-out improvement, never on wall-clock time, so the same
+inputs and config give the same model on any machine, however loaded.
 """
 
 from __future__ import annotations
@@ -23,14 +31,16 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from nuscmot.common.errors import InputError
 from nuscmot.tracking.boxes import cxcywh_to_tlwh, iou_pairs, tlwh_to_cxcywh, tlwh_to_xyah, xyah_to_tlwh
 from nuscmot.tracking.kalman import KalmanFilter
 from nuscmot.tracking.trackssm.data import CLASS_NAMES, Batch, TrackTable, make_batch, sample_index
-from nuscmot.tracking.trackssm.model import ModelConfig, TrackSSM, generalized_iou, history_features, s2l_targets
+from nuscmot.tracking.trackssm.model import HEADS, ModelConfig, TrackSSM, generalized_iou, history_features, s2l_targets
 
 log = logging.getLogger(__name__)
 
 SMOOTH_L1_BETA = 0.1
+LOSSES = ("smooth_l1_giou", "published")
 # Held-out protocol, fixed so that runs with different training augmentation compare: the
 # observations are jittered and gapped like the default GT-derived detections.
 EVAL_CONTEXT = 15  # history positions the Kalman filter sees
@@ -49,6 +59,8 @@ class TrainConfig:
     decoder_layers: int = 3
     d_state: int = 16
     expand: int = 2
+    decoder_expand: int = 1
+    head: str = "residual"
     batch_size: int = 256
     epochs: int = 30
     lr: float = 0.002
@@ -59,7 +71,15 @@ class TrainConfig:
     shift_prob: float = 0.1
     patience: int = 5
     seed: int = 0
-    max_minutes: float = 4.0
+    loss: str = "smooth_l1_giou"
+
+    def __post_init__(self) -> None:
+        if self.loss not in LOSSES:
+            raise InputError("trackssm", f"must be one of {', '.join(LOSSES)}, got {self.loss!r}", key="loss")
+        if self.head not in HEADS:
+            raise InputError("trackssm", f"must be one of {', '.join(HEADS)}, got {self.head!r}", key="head")
+        if isinstance(self.decoder_expand, bool) or not isinstance(self.decoder_expand, int) or self.decoder_expand < 1:
+            raise InputError("trackssm", f"must be an integer >= 1, got {self.decoder_expand!r}", key="decoder_expand")
 
     def model_config(self) -> ModelConfig:
         names = {f.name for f in fields(ModelConfig)}
@@ -81,10 +101,10 @@ def rollout(model: TrackSSM, history: torch.Tensor, feed: torch.Tensor, feed_obs
         hist = torch.cat([hist[:, 1:], nxt[:, None]], dim=1)
 
 
-def batch_loss(model: TrackSSM, tensors: dict[str, torch.Tensor], steps: int) -> torch.Tensor:
+def batch_loss(model: TrackSSM, tensors: dict[str, torch.Tensor], steps: int, loss: str = "smooth_l1_giou") -> torch.Tensor:
     L = len(model.decoder)
     total = tensors["history"].new_zeros(())
-    for j, (x0, boxes, offsets) in enumerate(
+    for j, (x0, boxes, raws) in enumerate(
         rollout(model, tensors["history"], tensors["feed"], tensors["feed_obs"], steps)
     ):
         valid = tensors["target_valid"][:, j]
@@ -92,12 +112,22 @@ def batch_loss(model: TrackSSM, tensors: dict[str, torch.Tensor], steps: int) ->
         targets = s2l_targets(x0, tensors["target"][:, j], L)
         box_in = x0
         for i in range(L):
-            off_t = (targets[i] - box_in) / model.offset_scale
-            l1 = F.smooth_l1_loss(offsets[i], off_t, beta=SMOOTH_L1_BETA, reduction="none").sum(-1)
-            giou = 1.0 - generalized_iou(boxes[i], targets[i])
-            total = total + ((l1 + giou) * valid).sum() / n
+            total = total + (layer_loss(model, raws[i], boxes[i], box_in, targets[i], loss) * valid).sum() / n
             box_in = boxes[i].detach()
     return total / steps
+
+
+def layer_loss(model: TrackSSM, raw: torch.Tensor, box: torch.Tensor, box_in: torch.Tensor, target: torch.Tensor,
+               loss: str) -> torch.Tensor:
+    """Per-row loss of one decoder layer (see the module docstring)."""
+    if loss == "published":
+        return F.smooth_l1_loss(box, target, beta=1.0, reduction="none").mean(-1)
+    if model.cfg.head == "residual":
+        step, step_t = raw, (target - box_in) / model.offset_scale
+    else:
+        step, step_t = (box - box_in) / model.offset_scale, (target - box_in) / model.offset_scale
+    l1 = F.smooth_l1_loss(step, step_t, beta=SMOOTH_L1_BETA, reduction="none").sum(-1)
+    return l1 + 1.0 - generalized_iou(box, target)
 
 
 def to_tensors(batch: Batch, history: int, device: torch.device) -> dict[str, torch.Tensor]:
@@ -170,12 +200,11 @@ def train(
         model.train()
         order = train_samples[rng.permutation(len(train_samples))]
         losses = []
-        out_of_time = False
         for i in range(0, len(order), cfg.batch_size):
             batch = make_batch(train_table, order[i : i + cfg.batch_size], before=cfg.history, after=cfg.rollout_steps,
                                history=cfg.history, jitter=cfg.jitter, drop_prob=cfg.drop_prob,
                                shift_prob=cfg.shift_prob, rng=rng)
-            loss = batch_loss(model, to_tensors(batch, cfg.history, device), cfg.rollout_steps)
+            loss = batch_loss(model, to_tensors(batch, cfg.history, device), cfg.rollout_steps, cfg.loss)
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"non-finite training loss at epoch {epoch}, step {step}")
             opt.zero_grad(set_to_none=True)
@@ -188,10 +217,7 @@ def train(
             if writer is not None:
                 writer.add_scalar("train/loss", losses[-1], step)
                 writer.add_scalar("train/lr", sched.get_last_lr()[0], step)
-            if time.monotonic() - t0 > cfg.max_minutes * 60:
-                out_of_time = True
-                break
-        val_loss = evaluate_loss(model, val_batches, cfg.rollout_steps) if val_batches else float(np.mean(losses))
+        val_loss = evaluate_loss(model, val_batches, cfg.rollout_steps, cfg.loss) if val_batches else float(np.mean(losses))
         history.append({"epoch": epoch, "train_loss": float(np.mean(losses)), "val_loss": val_loss})
         if writer is not None:
             writer.add_scalar("val/loss", val_loss, epoch)
@@ -201,9 +227,6 @@ def train(
             best = {"loss": val_loss, "epoch": epoch, "state": copy.deepcopy(model.state_dict())}
         elif epoch - best["epoch"] >= cfg.patience:
             stopped = "early_stopping"
-            break
-        if out_of_time:
-            stopped = "max_minutes"
             break
     model.load_state_dict(best["state"])
     model.eval()
@@ -222,12 +245,12 @@ def train(
 
 
 @torch.no_grad()
-def evaluate_loss(model: TrackSSM, batches: list[dict[str, torch.Tensor]], steps: int) -> float:
+def evaluate_loss(model: TrackSSM, batches: list[dict[str, torch.Tensor]], steps: int, loss: str = "smooth_l1_giou") -> float:
     model.eval()
     total, n = 0.0, 0
     for t in batches:
         k = len(t["history"])
-        total += float(batch_loss(model, t, steps).detach()) * k
+        total += float(batch_loss(model, t, steps, loss).detach()) * k
         n += k
     model.train()
     return total / max(n, 1)

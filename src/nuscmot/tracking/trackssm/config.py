@@ -1,0 +1,41 @@
+"""The ``tracking.motion.trackssm`` config slice (torch-free, so that the sweep planner can
+read its keys when the Snakefile is parsed)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nuscmot.common.errors import InputError
+
+DEVICES = ("auto", "cpu", "cuda")
+FALLBACKS = ("hold", "constant_velocity")
+WHERE = "tracking.motion.trackssm"
+
+
+@dataclass(frozen=True)
+class TrackSSMMotionConfig:
+    """How the trained model runs inside the tracker.
+
+    ``rollout_horizon``: how many frames after a track's last observation the model predicts
+    it (step 1 is the ordinary next-frame prediction; steps 2.. roll forward on the model's own
+    predictions, as training does for ``trackssm.rollout_steps`` steps); from the next frame on
+    the box is held (``hold``) or moved by the last predicted step's centre displacement with
+    its size held (``constant_velocity``), until the track is re-found or dies (``max_age_s``).
+    ``allow_rate_mismatch``: track a sequence whose ``seqinfo.ini`` frame rate or image size
+    differs from the model's training data (a warning instead of an error).
+    """
+
+    device: str = "auto"  # auto | cpu | cuda
+    jit: bool = True  # run a frozen TorchScript trace of the model (same ops, less overhead)
+    rollout_horizon: int = 3
+    rollout_fallback: str = "hold"  # hold | constant_velocity
+    allow_rate_mismatch: bool = False
+
+    def __post_init__(self) -> None:
+        if self.device not in DEVICES:
+            raise InputError(WHERE, f"unknown device {self.device!r} (auto | cpu | cuda)", key="device")
+        if isinstance(self.rollout_horizon, bool) or not isinstance(self.rollout_horizon, int) or self.rollout_horizon < 1:
+            raise InputError(WHERE, f"must be an integer >= 1, got {self.rollout_horizon!r}", key="rollout_horizon")
+        if self.rollout_fallback not in FALLBACKS:
+            raise InputError(WHERE, f"must be one of {', '.join(FALLBACKS)}, got {self.rollout_fallback!r}",
+                             key="rollout_fallback")
