@@ -159,6 +159,18 @@ def source_inputs(args: argparse.Namespace, trackers: list[str]) -> list[SourceI
             for i, s in enumerate(sources)]
 
 
+def flipped_runs(args: argparse.Namespace, trackers: list[str], sources: list[str]) -> dict:
+    """``{source: {tracker: (metrics, results)}}`` of the runs with ego_compensation flipped."""
+    if not args.ego_metrics and not args.ego_results:
+        return {}
+    n = len(trackers) * len(sources)
+    for flag, values in (("--ego-metrics", args.ego_metrics), ("--ego-results", args.ego_results)):
+        if len(values) != n:
+            raise InputError(flag, f"expected {n} paths (one per source and tracker, source-major), got {len(values)}")
+    pairs = iter(zip(args.ego_metrics, args.ego_results))
+    return {s: {t: next(pairs) for t in trackers} for s in sources}
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = cli.parser("Compare trackers' identity switches and explain the difference.")
     p.add_argument("--sources", nargs="+", default=["detector"],
@@ -174,7 +186,38 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--out-md", required=True, type=Path)
     p.add_argument("--out-json", required=True, type=Path)
     p.add_argument("--plots-dir", required=True, type=Path)
+    p.add_argument("--ego-metrics", nargs="*", type=Path, default=[],
+                   help="metrics JSON with ego_compensation flipped, per source and tracker (source-major)")
+    p.add_argument("--ego-results", nargs="*", type=Path, default=[], help="their results folders, same order")
     return p.parse_args(argv)
+
+
+def read_settings(results: Path) -> dict[str, Any] | None:
+    """What ``track`` recorded in its output folder: the settings used and where they came from."""
+    from nuscmot.common.io import read_json
+    from nuscmot.track import SETTINGS_FILE
+
+    path = results / SETTINGS_FILE
+    return read_json(path, "tracking settings") if path.is_file() else None
+
+
+def ego_table(src: SourceInputs, trackers: list[str], flipped: dict[str, tuple[Path, Path]],
+              names: list[str]) -> dict[str, dict[str, Any]]:
+    """Per tracker: overall IDSW/MOTA/IDF1 with ego-motion compensation off and on (the same
+    settings otherwise), from the main run and the flipped one."""
+    out = {}
+    for t in trackers:
+        runs = [(src.metrics[t], src.results[t]), flipped[t]]
+        row = {}
+        for metrics_path, results in runs:
+            used = read_settings(results) or {}
+            state = "on" if (used.get("association") or {}).get("ego_compensation") else "off"
+            overall = compare.load_metrics(metrics_path, t, names)["overall"]
+            row[state] = {m: overall[m] for m in ("IDSW", "MOTA", "IDF1")}
+        if set(row) != {"on", "off"}:
+            raise InputError(runs[1][1], "the flipped run did not flip ego_compensation (settings.json)")
+        out[t] = row
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -195,10 +238,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not names:
         raise InputError(args.seqmap, "seqmap lists no sequences")
 
+    flips = flipped_runs(args, trackers, [g.source for g in groups])
     sections, rows, doc = {}, [], {}
     with atomic_dir(args.plots_dir) as folder:
         for src in groups:
             src_rows, result, counts = compare_source(src, trackers, names, args.mot_dir, cfg, ecfg)
+            result["settings"] = {t: read_settings(src.results[t]) for t in trackers}
+            if flips:
+                result["ego_compensation"] = ego_table(src, trackers, flips[src.source], names)
             draw_plots(folder, f"{src.source}_", result, names, counts, result["worst_sequence"])
             sections[src.source] = ([{k: v for k, v in r.items() if k != "source"} for r in src_rows], result)
             rows += src_rows

@@ -1,11 +1,11 @@
-"""Summarise an association sweep: one row per (tracker, cell), the best cell per tracker,
-IDSW heatmaps per pair of grid parameters.
+"""Summarise a sweep on the tuning split: one row per (source, tracker, cell), the best cell per
+source and motion model with its full settings (``best.json``, read by ``track --tuned``), IDSW
+heatmaps per pair of a model's grid keys.
 
-Each metrics file is ``<sweep dir>/<tracker>/<key~value/...>/metrics.json`` as written by
-``evaluate_tracking`` for one cell; every (tracker, cell) of the grid must be given once.
+Each block is a ``sweep_block`` output (every cell of one motion model on one detection source).
 
     python -m nuscmot.sweep_summary --params '{"cfg": <sweep slice>, "trackers": [...]}' \
-        --metrics F [F ...] --out-csv F --out-best F --heatmaps-dir DIR
+        --blocks F [F ...] --out-csv F --out-best F --heatmaps-dir DIR
 """
 
 from __future__ import annotations
@@ -36,42 +36,38 @@ def trackers_param(params: dict[str, Any]) -> list[str]:
     return trackers
 
 
-def locate(paths: Sequence[Path], n_keys: int) -> dict[tuple[str, str], Path]:
-    """``{(tracker, cell name): path}`` from ``.../<tracker>/<k~v>/.../metrics.json`` paths."""
-    out: dict[tuple[str, str], Path] = {}
-    for path in paths:
-        parts = Path(path).parts
-        if len(parts) < n_keys + 2:
-            raise InputError(path, f"expected .../<tracker>/<{n_keys} key~value folders>/{Path(path).name}")
-        cell = "/".join(parts[-(n_keys + 1) : -1])
-        key = (parts[-(n_keys + 2)], cell)
-        if key in out:
-            raise InputError(path, f"second metrics file for tracker {key[0]} cell {cell}")
-        out[key] = Path(path)
-    return out
+def load_block(path: Path) -> dict[str, Any]:
+    from nuscmot.common.io import read_json
+
+    doc = read_json(path, "sweep block (sweep_block output)")
+    if not isinstance(doc, dict) or not isinstance(doc.get("rows"), list) or "tracker" not in doc or "source" not in doc:
+        raise InputError(path, "not a sweep block (needs tracker, source and rows)")
+    return doc
 
 
-def collect(cfg: SweepConfig, trackers: list[str], metrics: Sequence[Path]) -> tuple[list[str], list[dict[str, Any]]]:
-    """Grid keys and the summary rows (tracker order, then grid order)."""
-    from nuscmot.evaluation.compare import load_metrics
-
-    cells = grid.cells(cfg.grid, grid.parameter_types(), where="sweep.grid")
-    keys = sorted(cfg.grid)
-    located = locate(metrics, len(keys))
-    expected = {(t, c.name) for t in trackers for c in cells}
-    unknown = sorted(set(located) - expected)
-    if unknown:
-        t, c = unknown[0]
-        raise InputError(located[unknown[0]], f"tracker {t} cell {c} is not in the configured grid/trackers")
-    missing = sorted(expected - set(located))
-    if missing:
-        raise InputError("--metrics", f"no metrics for {len(missing)} cell(s), e.g. {missing[0][0]} {missing[0][1]}")
+def collect(cfg: SweepConfig, trackers: list[str], blocks: Sequence[Path]) -> tuple[list[str], list[dict[str, Any]]]:
+    """Grid keys (association keys, then every model's own) and the summary rows
+    (source, tracker, grid order), each row checked against the configured cells."""
+    docs = {}
+    for path in blocks:
+        doc = load_block(path)
+        key = (doc["source"], doc["tracker"])
+        if key in docs:
+            raise InputError(path, f"second block for tracker {key[1]} on {key[0]} detections")
+        docs[key] = (path, doc)
+    keys: list[str] = sorted(cfg.grid)
     rows = []
-    for tracker in trackers:
-        for cell in cells:
-            path = located[(tracker, cell.name)]
-            data = load_metrics(path, tracker, [])
-            rows.append(summary_row(tracker, cell.name, cell.values, data["overall"], str(path)))
+    for (source, tracker), (path, doc) in docs.items():
+        if tracker not in trackers:
+            raise InputError(path, f"tracker {tracker} is not one of {', '.join(trackers)}")
+        cells = grid.cells(cfg.tracker_grid(tracker), grid.parameter_types(), where="sweep")
+        got = [r["cell"] for r in doc["rows"]]
+        if got != [c.name for c in cells]:
+            raise InputError(path, f"its cells differ from the configured grid of {tracker} (rerun sweep_block)")
+        keys += [k for k in sorted(cfg.tracker_grid(tracker)) if k not in keys]
+        for cell, r in zip(cells, doc["rows"]):
+            row = summary_row(tracker, cell.name, cell.values, r["overall"], str(path))
+            rows.append({"source": source, **row, "_association": r["association"], "_motion": r["motion"]})
     return keys, rows
 
 
@@ -84,12 +80,14 @@ def _cell_text(value: Any) -> str:
 
 
 def write_summary(path: Path, keys: list[str], rows: list[dict[str, Any]]) -> None:
-    columns = ["tracker", *keys, *METRICS, "cell"]
+    """One row per (source, tracker, cell); a model's grid keys are blank in another model's rows."""
+    columns = ["source", "tracker", *keys, *METRICS, "cell"]
     with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(columns)
         for row in rows:
-            writer.writerow([grid.format_value(row[c]) if c in keys else _cell_text(row[c]) for c in columns])
+            writer.writerow([(grid.format_value(row[c]) if c in row else "") if c in keys else _cell_text(row[c])
+                             for c in columns])
 
 
 def heatmap_pairs(keys: list[str]) -> list[tuple[str, str | None]]:
@@ -99,10 +97,12 @@ def heatmap_pairs(keys: list[str]) -> list[tuple[str, str | None]]:
     return [(b, a) for a, b in itertools.combinations(keys, 2)]
 
 
-def write_heatmaps(folder: Path, cfg: SweepConfig, keys: list[str], rows: list[dict[str, Any]], best: dict[str, Any]) -> list[str]:
+def write_heatmaps(folder: Path, cfg: SweepConfig, source: str, rows: list[dict[str, Any]],
+                   best: dict[str, Any]) -> list[str]:
     names = []
     for tracker, chosen in best.items():
         mine = [r for r in rows if r["tracker"] == tracker]
+        keys = sorted(cfg.tracker_grid(tracker))
         at = {k: chosen["row"][k] for k in keys}
         for x_key, y_key in heatmap_pairs(keys):
             others = [k for k in keys if k not in (x_key, y_key)]
@@ -115,11 +115,11 @@ def write_heatmaps(folder: Path, cfg: SweepConfig, keys: list[str], rows: list[d
             if not others:
                 how = ""
             elif cfg.heatmap == "min":
-                how = f", min over {', '.join(others)}"
+                how = f", min over {len(others)} other key(s)"
             else:
-                how = ", at best cell's " + ", ".join(f"{k}={grid.format_value(at[k])}" for k in others)
-            title = f"{tracker}: {HEATMAP_METRIC}{how}\n(outlined: best cell, see best.json)"
-            name = f"idsw_{tracker}_{y_key}_vs_{x_key}" if y_key else f"idsw_{tracker}_{x_key}"
+                how = ", at the best cell's other values"
+            title = f"{tracker} on {source}: {HEATMAP_METRIC}{how}\n(outlined: best cell, see best.json)"
+            name = f"idsw_{source}_{tracker}_{y_key}_vs_{x_key}" if y_key else f"idsw_{source}_{tracker}_{x_key}"
             mark = (at[x_key], at[y_key] if y_key else "")
             plots.heatmap(
                 folder / f"{name}.png", xs, ys, table, x_key=x_key, y_key=y_key or "", title=title,
@@ -129,28 +129,35 @@ def write_heatmaps(folder: Path, cfg: SweepConfig, keys: list[str], rows: list[d
     return names
 
 
-def best_report(cfg: SweepConfig, keys: list[str], best: dict[str, Any]) -> dict[str, Any]:
+def best_report(cfg: SweepConfig, best: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """best.json: per source and tracker the chosen cell, its full settings and its metrics."""
+    def one(tracker: str, b: dict[str, Any]) -> dict[str, Any]:
+        keys = sorted(cfg.tracker_grid(tracker))
+        return {
+            "cell": b["cell"],
+            "params": {k: b["row"][k] for k in keys},
+            "association": b["row"]["_association"],
+            "motion": b["row"]["_motion"],
+            "metrics": {m: b["row"][m] for m in METRICS},
+            "candidates": b["candidates"],
+            "cells": b["cells"],
+            "guard_best": b["guard_best"],
+        }
+
     return {
         "objective": cfg.objective.describe(),
         "objective_config": dataclasses.asdict(cfg.objective),
-        "grid": {k: [grid.format_value(v) for v in vals] for k, vals in grid.typed_grid(cfg.grid, grid.parameter_types()).items()},
-        "trackers": {
-            tracker: {
-                "cell": b["cell"],
-                "params": {k: b["row"][k] for k in keys},
-                "metrics": {m: b["row"][m] for m in METRICS},
-                "candidates": b["candidates"],
-                "cells": b["cells"],
-                "guard_best": b["guard_best"],
-            }
-            for tracker, b in best.items()
-        },
+        "split": "tune",
+        "grid": {k: [grid.format_value(v) for v in vals]
+                 for k, vals in grid.typed_grid(cfg.grid, grid.parameter_types()).items()},
+        "motion": {t: {k: [grid.format_value(v) for v in vals] for k, vals in g.items()} for t, g in cfg.motion.items()},
+        "sources": {source: {t: one(t, b) for t, b in per.items()} for source, per in best.items()},
     }
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    p = cli.parser("Summarise an association sweep: table, best cell per tracker, IDSW heatmaps.")
-    p.add_argument("--metrics", required=True, nargs="+", type=Path, help="every cell's metrics.json")
+    p = cli.parser("Summarise a sweep: table, best cell per source and motion model, IDSW heatmaps.")
+    p.add_argument("--blocks", required=True, nargs="+", type=Path, help="every sweep_block output")
     p.add_argument("--out-csv", required=True, type=Path)
     p.add_argument("--out-best", required=True, type=Path)
     p.add_argument("--heatmaps-dir", required=True, type=Path)
@@ -159,15 +166,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     params = cli.load_params(args.params)
     cfg = from_dict(SweepConfig, params.get("cfg"), where="sweep")
     trackers = trackers_param(params)
-    keys, rows = collect(cfg, trackers, args.metrics)
-    best = best_cells(rows, cfg.objective)
+    keys, rows = collect(cfg, trackers, args.blocks)
+    sources = list(dict.fromkeys(r["source"] for r in rows))
+    best = {s: best_cells([r for r in rows if r["source"] == s], cfg.objective) for s in sources}
     write_summary(args.out_csv, keys, rows)
     with atomic_dir(args.heatmaps_dir) as tmp:
-        write_heatmaps(tmp, cfg, keys, rows, best)
-    write_json(args.out_best, best_report(cfg, keys, best))
-    for tracker, b in best.items():
-        r = b["row"]
-        log.info("%s: best cell %s (IDSW %s, MOTA %.4f, IDF1 %.4f) of %d", tracker, b["cell"], r["IDSW"], r["MOTA"] or 0.0, r["IDF1"] or 0.0, b["cells"])
+        for s in sources:
+            write_heatmaps(tmp, cfg, s, [r for r in rows if r["source"] == s], best[s])
+    write_json(args.out_best, best_report(cfg, best))
+    for s, per in best.items():
+        for tracker, b in per.items():
+            r = b["row"]
+            log.info("%s on %s: best cell %s (IDSW %s, MOTA %.4f, IDF1 %.4f) of %d", tracker, s, b["cell"], r["IDSW"],
+                     r["MOTA"] or 0.0, r["IDF1"] or 0.0, b["cells"])
 
 
 if __name__ == "__main__":

@@ -36,9 +36,9 @@ import numpy as np  # noqa: E402
 from nuscmot.common import cli  # noqa: E402
 from nuscmot.common.config import from_dict  # noqa: E402
 from nuscmot.common.errors import InputError  # noqa: E402
-from nuscmot.common.io import atomic_dir  # noqa: E402
+from nuscmot.common.io import atomic_dir, write_json  # noqa: E402
 from nuscmot.common.mot import SeqInfo, read_mot, read_seqinfo, read_seqmap, write_mot  # noqa: E402
-from nuscmot.tracking.kalman import KalmanFilter, KalmanMotion  # noqa: E402
+from nuscmot.tracking.kalman import KalmanConfig  # noqa: E402
 from nuscmot.tracking.motion import MotionModel  # noqa: E402
 from nuscmot.tracking.scores import ScoreTransform, checked_scores  # noqa: E402
 from nuscmot.tracking.tracker import Tracker, track_sequence  # noqa: E402
@@ -46,14 +46,15 @@ from nuscmot.tracking.tracker import Tracker, track_sequence  # noqa: E402
 log = logging.getLogger(__name__)
 TRACKERS = ("kalman", "trackssm")
 PARAM_KEYS = ("cfg", "motion", "score_transform")
+SETTINGS_FILE = "settings.json"  # in the output folder: the settings used and where they came from
 MotionFactory = Callable[[SeqInfo, Path], MotionModel]  # (sequence, its seqinfo.ini) -> fresh model
 
 
 def motion_factory(tracker: str, motion_cfg: dict[str, Any], model_path: str | None) -> MotionFactory:
     """A fresh motion model per sequence, for the named tracker."""
     if tracker == "kalman":
-        kf = from_dict(KalmanFilter, motion_cfg, where="tracking.motion.kalman")
-        return lambda info, seqinfo: KalmanMotion(kf.std_weight_position, kf.std_weight_velocity)
+        kf = from_dict(KalmanConfig, motion_cfg, where="tracking.motion.kalman")
+        return lambda info, seqinfo: kf.motion(info.frame_rate)
     return trackssm_factory(motion_cfg, model_path)
 
 
@@ -117,24 +118,75 @@ def camera_homographies(seq_dir: Path, info: SeqInfo) -> np.ndarray:
     return sequence_homographies(poses.rotations, poses.intrinsic)
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    from tqdm import tqdm
+def track_one(tracker: Tracker, make_motion: MotionFactory, mot_dir: Path, dets_dir: Path, name: str,
+              transform: ScoreTransform) -> tuple[np.ndarray, int, float]:
+    """One sequence: (result rows, frames, seconds spent tracking, model building excluded)."""
+    seqinfo = mot_dir / name / "seqinfo.ini"
+    info = read_sequence(seqinfo)
+    dets = read_detections(dets_dir / f"{name}.txt", info, transform)
+    warps = camera_homographies(mot_dir / name, info) if tracker.ego_compensation else None
+    motion = make_motion(info, seqinfo)
+    t0 = time.perf_counter()
+    rows = track_sequence(tracker, motion, dets, info.length, info.frame_rate, warps)
+    return rows, info.length, time.perf_counter() - t0
 
+
+def tuned_settings(path: Path, source: str, tracker: str) -> dict[str, Any]:
+    """The tuned association and motion slices of ``tracker`` on ``source`` from a sweep's best.json."""
+    from nuscmot.common.io import read_json
+
+    doc = read_json(path)
+    try:
+        best = doc["sources"][source][tracker]
+        return {"association": dict(best["association"]), "motion": dict(best["motion"]), "cell": best["cell"],
+                "split": doc.get("split", "tune")}
+    except (KeyError, TypeError):
+        raise InputError(path, f"holds no tuned settings of {tracker} on {source} detections (rerun sweep_tracking)") from None
+
+
+def settings(params: dict[str, Any], tracker: str, tuned: Path | None, source: str | None, ego: str | None) -> dict:
+    """The association and motion slices this run uses, and where they come from."""
+    out = {"association": dict(params.get("cfg") or {}), "motion": dict(params.get("motion") or {}), "origin": "config"}
+    if tuned is not None:
+        if not source:
+            raise InputError("--source", "--tuned needs the detection source (--source detector|gt)")
+        best = tuned_settings(tuned, source, tracker)
+        out.update(association=best["association"], motion=best["motion"],
+                   origin=f"tuned on {best['split']} ({best['cell']})", tuned_from=str(tuned))
+    if ego is not None:
+        base = bool(out["association"].get("ego_compensation", False))
+        out["association"]["ego_compensation"] = {"on": True, "off": False, "flip": not base}[ego]
+        out["origin"] += f", ego_compensation {ego}"
+    return out
+
+
+def parse_args(argv: Sequence[str] | None):
     p = cli.parser(__doc__.splitlines()[0])
     p.add_argument("--tracker", required=True, choices=TRACKERS)
     p.add_argument("--dets-dir", required=True, help="detections, one <seq>.txt per sequence")
     p.add_argument("--mot-dir", required=True, help="MOT folder with <seq>/seqinfo.ini")
     p.add_argument("--seqmap", required=True)
     p.add_argument("--model", default=None, help="TrackSSM checkpoint (trackssm only)")
+    p.add_argument("--tuned", type=Path, default=None, help="a sweep's best.json: use its settings for this tracker")
+    p.add_argument("--source", default=None, help="detection source the tuned settings were chosen on")
+    p.add_argument("--ego", choices=("on", "off", "flip"), default=None,
+                   help="override ego_compensation (flip: the opposite of the settings')")
     p.add_argument("--out-dir", required=True)
-    args = p.parse_args(argv)
+    return p.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    from tqdm import tqdm
+
+    args = parse_args(argv)
     params = cli.load_params(args.params)
     extra = sorted(set(params) - set(PARAM_KEYS))
     if extra:
         raise InputError("--params", f"unknown key(s) {', '.join(extra)} (expected {', '.join(PARAM_KEYS)})")
-    tracker = from_dict(Tracker, params.get("cfg"), where="tracking.association")
+    used = settings(params, args.tracker, args.tuned, args.source, args.ego)
+    tracker = from_dict(Tracker, used["association"], where="tracking.association")
     transform = from_dict(ScoreTransform, params.get("score_transform"), where="tracking.score_transform")
-    make_motion = motion_factory(args.tracker, params.get("motion") or {}, args.model)
+    make_motion = motion_factory(args.tracker, used["motion"], args.model)
     dets_dir, mot_dir = Path(args.dets_dir), Path(args.mot_dir)
     if not dets_dir.is_dir():
         raise InputError(dets_dir, "detections folder does not exist")
@@ -142,19 +194,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     frames, seconds = 0, 0.0
     with atomic_dir(args.out_dir) as tmp:
         for name in tqdm(names, desc=f"track {args.tracker}", leave=False):
-            seqinfo = mot_dir / name / "seqinfo.ini"
-            info = read_sequence(seqinfo)
-            dets = read_detections(dets_dir / f"{name}.txt", info, transform)
-            warps = camera_homographies(mot_dir / name, info) if tracker.ego_compensation else None
-            motion = make_motion(info, seqinfo)
-            t0 = time.perf_counter()
-            rows = track_sequence(tracker, motion, dets, info.length, info.frame_rate, warps)
-            seconds += time.perf_counter() - t0
-            frames += info.length
+            rows, n, dt = track_one(tracker, make_motion, mot_dir, dets_dir, name, transform)
+            frames, seconds = frames + n, seconds + dt
             write_mot(tmp / f"{name}.txt", rows, "result")
-    log.info("%s%s: %d sequences, %d frames, %.0f frames/s (tracking only)", args.tracker,
+        write_json(tmp / SETTINGS_FILE, {"tracker": args.tracker, "source": args.source, **used})
+    log.info("%s%s: %d sequences, %d frames, %.0f frames/s (tracking only); settings: %s", args.tracker,
              " (ego-motion compensated)" if tracker.ego_compensation else "", len(names), frames,
-             frames / max(seconds, 1e-9))
+             frames / max(seconds, 1e-9), used["origin"])
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ OUT = SimpleNamespace(
     gt_detections_dir=f"{R}/detections_gt",
     # tuning split: detections of both sources
     detections_tune=f"{R}/tune/detections",
+    sweep_best=f"{R}/sweep/best.json",
     gt_detections_tune=f"{R}/tune/detections_gt",
     # tracking
     trackssm_model=f"{R}/trackssm/model.pt",
@@ -45,6 +46,9 @@ OUT = SimpleNamespace(
     trackssm_runs=f"{R}/trackssm/runs",
     tracking_dir=f"{R}/tracking/{{source}}/{{tracker}}",
     # evaluation
+    tracking_ego_dir=f"{R}/ego_flip/tracking/{{source}}/{{tracker}}",
+    metrics_ego_csv=f"{R}/ego_flip/metrics/{{source}}/{{tracker}}.csv",
+    metrics_ego_json=f"{R}/ego_flip/metrics/{{source}}/{{tracker}}.json",
     metrics_csv=f"{R}/metrics/{{source}}/{{tracker}}.csv",
     metrics_json=f"{R}/metrics/{{source}}/{{tracker}}.json",
     compare_csv=f"{R}/compare_idsw.csv",
@@ -89,6 +93,30 @@ def per_source(pattern):
     return [expand(pattern, source=s, tracker=t)[0] for s in SOURCES for t in TRACKERS]
 
 
+def ego_ablation():
+    return bool(config.get("compare", {}).get("ego_ablation", True))
+
+
+def ego_inputs(wildcards):
+    """compare_idsw's extra inputs for the ego-motion compensation on/off table."""
+    if not ego_ablation():
+        return {}
+    return {
+        "ego_metrics": per_source(OUT.metrics_ego_json),
+        "ego_results": per_source(OUT.tracking_ego_dir),
+    }
+
+
+def ego_args(wildcards, input):
+    if "ego_metrics" not in input.keys():
+        return ""
+    return f"--ego-metrics {input.ego_metrics} --ego-results {input.ego_results}"
+
+
+def use_tuned():
+    return bool(config.get("compare", {}).get("use_tuned", False))
+
+
 def tracker_inputs(wildcards):
     source = getattr(wildcards, "source", SOURCES[0])
     inputs = {
@@ -98,7 +126,16 @@ def tracker_inputs(wildcards):
     }
     if wildcards.tracker == "trackssm":
         inputs["model"] = OUT.trackssm_model
+    if use_tuned() and hasattr(wildcards, "source"):
+        inputs["tuned"] = OUT.sweep_best
     return inputs
+
+
+def tuned_args(wildcards, input):
+    """``track``'s options for the tuned settings (best.json of the sweep on the tuning split)."""
+    if "tuned" not in input.keys():
+        return ""
+    return f"--tuned {input.tuned} --source {wildcards.source}"
 
 
 def tracker_params(wildcards):

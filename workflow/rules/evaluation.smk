@@ -27,8 +27,24 @@ rule evaluate_tracker:
         " --out-csv {output.csv:q} --out-json {output.json:q} > {log:q} 2>&1"
 
 
+use rule evaluate_tracker as evaluate_tracker_ego with:
+    input:
+        results=OUT.tracking_ego_dir,
+        mot_dir=OUT.mot_dir,
+        seqmap=OUT.seqmap,
+        code=code("evaluation", "evaluate_tracking"),
+    output:
+        csv=OUT.metrics_ego_csv,
+        json=OUT.metrics_ego_json,
+    log:
+        f"{OUT.logs}/ego_flip/evaluate_tracking_{{source}}_{{tracker}}.log",
+    benchmark:
+        f"{OUT.benchmarks}/ego_flip/evaluate_tracking_{{source}}_{{tracker}}.tsv"
+
+
 rule compare_idsw:
     input:
+        unpack(ego_inputs),
         metrics=per_source(OUT.metrics_json),
         results=per_source(OUT.tracking_dir),
         dets=[detections_dir(s) for s in SOURCES],
@@ -55,10 +71,12 @@ rule compare_idsw:
         cfg=slice_json("compare", evaluation=config["evaluation"]),
         trackers=" ".join(TRACKERS),
         sources=" ".join(SOURCES),
+        ego=ego_args,
     shell:
         "python -m nuscmot.compare_idsw --params {params.cfg:q} --sources {params.sources}"
         " --trackers {params.trackers}"
         " --metrics {input.metrics:q} --results {input.results:q} --dets-dir {input.dets:q}"
         " --mot-dir {input.mot_dir:q} --seqmap {input.seqmap:q} --out-csv {output.csv:q}"
         " --out-md {output.md:q} --out-json {output.paradox:q} --plots-dir {output.plots:q}"
+        " {params.ego}"
         " > {log:q} 2>&1 && cat {output.md:q}"

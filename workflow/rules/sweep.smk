@@ -1,8 +1,9 @@
-# Sweeps and ablations over the tracking stage. Every job is one of the ordinary tracking
-# or evaluation entry points with a cell's own params, so a cell reruns only when its own
-# values (or the base slices) change:
-#   snakemake sweep_tracking  association grid per motion model (Paramspace cells), summary,
-#                             best cell per tracker, IDSW heatmaps
+# Sweeps and ablations over the tracking stage:
+#   snakemake sweep_tracking  on the tuning split (CAM_FRONT of the detector-val scenes, never a
+#                             test scene): association grid x each motion model's own keys, one
+#                             block job per (detection source, motion model) evaluating all its
+#                             cells in-process; summary, best cell per source and model
+#                             (best.json, used by `track` when compare.use_tuned), IDSW heatmaps
 #   snakemake gap_ablation    GT-derived detections at controlled drop rates/modes, tracking
 #                             (once per gap_ablation.ego_compensation setting) and evaluation
 #                             per level, curves vs drop rate
@@ -18,11 +19,9 @@ from nuscmot.common.errors import InputError
 from nuscmot.sweep.plan import SweepPlan
 
 SWEEP_OUT = SimpleNamespace(
-    cell_tracking=f"{R}/sweep/{{tracker}}/{{cell}}/tracking",
-    cell_csv=f"{R}/sweep/{{tracker}}/{{cell}}/metrics.csv",
-    cell_json=f"{R}/sweep/{{tracker}}/{{cell}}/metrics.json",
+    block=f"{R}/sweep/{{source}}/{{tracker}}.json",
     summary=f"{R}/sweep/summary.csv",
-    best=f"{R}/sweep/best.json",
+    best=OUT.sweep_best,
     heatmaps=f"{R}/sweep/heatmaps",
 )
 GAP_OUT = SimpleNamespace(
@@ -45,64 +44,55 @@ except InputError as exc:
     ) from None
 
 
-# ------------------------------------------------------------------ association sweep
+# ------------------------------------------------------------------ sweep on the tuning split
 
 
-rule sweep_track:
+def tune_inputs(wildcards):
+    """A block's inputs: the tuning split (never a test scene) and its detections."""
+    dets = OUT.gt_detections_tune if wildcards.source == "gt" else OUT.detections_tune
+    inputs = {
+        "dets": dets,
+        "mot_dir": OUT.mot_tune,
+        "seqmap": OUT.seqmap_tune,
+        "splits": OUT.splits,
+    }
+    if wildcards.tracker == "trackssm":
+        inputs["model"] = OUT.trackssm_model
+    return inputs
+
+
+rule sweep_block:
     input:
-        unpack(tracker_inputs),
-        code=code("tracking", "track", "data/cam_pose", "data/geometry"),
+        unpack(tune_inputs),
+        code=code(
+            "tracking", "evaluation", "sweep", "track", "sweep_block", "data/cam_pose"
+        ),
     output:
-        directory(SWEEP_OUT.cell_tracking),
+        SWEEP_OUT.block,
     log:
-        f"{OUT.logs}/sweep/{{tracker}}/{{cell}}/track.log",
+        f"{OUT.logs}/sweep/{{source}}_{{tracker}}.log",
     benchmark:
-        f"{OUT.benchmarks}/sweep/{{tracker}}/{{cell}}/track.tsv"
+        f"{OUT.benchmarks}/sweep/{{source}}_{{tracker}}.tsv"
     wildcard_constraints:
-        tracker="[a-z0-9_]+",
-        cell=SWEEP.cell_regex,
+        source="detector|gt",
+        tracker="kalman|trackssm",
     conda:
         "../../envs/tracking.yaml"
     params:
-        cfg=lambda wildcards: SWEEP.cell_params(wildcards.tracker, wildcards.cell),
+        cfg=lambda wildcards: SWEEP.block_params(wildcards.tracker),
         model=lambda wildcards, input: (
             f"--model {input.model}" if "model" in input.keys() else ""
         ),
     shell:
-        "python -m nuscmot.track --params {params.cfg:q} --tracker {wildcards.tracker}"
-        " --dets-dir {input.dets:q} --mot-dir {input.mot_dir:q} --seqmap {input.seqmap:q}"
-        " {params.model} --out-dir {output:q} > {log:q} 2>&1"
-
-
-rule sweep_evaluate:
-    input:
-        results=SWEEP_OUT.cell_tracking,
-        mot_dir=OUT.mot_dir,
-        seqmap=OUT.seqmap,
-        code=code("evaluation", "evaluate_tracking"),
-    output:
-        csv=SWEEP_OUT.cell_csv,
-        json=SWEEP_OUT.cell_json,
-    log:
-        f"{OUT.logs}/sweep/{{tracker}}/{{cell}}/evaluate.log",
-    benchmark:
-        f"{OUT.benchmarks}/sweep/{{tracker}}/{{cell}}/evaluate.tsv"
-    wildcard_constraints:
-        tracker="[a-z0-9_]+",
-        cell=SWEEP.cell_regex,
-    conda:
-        "../../envs/evaluation.yaml"
-    params:
-        cfg=slice_json("evaluation"),
-    shell:
-        "python -m nuscmot.evaluate_tracking --params {params.cfg:q} --tracker {wildcards.tracker}"
-        " --results {input.results:q} --mot-dir {input.mot_dir:q} --seqmap {input.seqmap:q}"
-        " --out-csv {output.csv:q} --out-json {output.json:q} > {log:q} 2>&1"
+        "python -m nuscmot.sweep_block --params {params.cfg:q} --tracker {wildcards.tracker}"
+        " --source {wildcards.source} --dets-dir {input.dets:q} --mot-dir {input.mot_dir:q}"
+        " --seqmap {input.seqmap:q} --splits {input.splits:q} {params.model}"
+        " --out {output:q} > {log:q} 2>&1"
 
 
 rule sweep_tracking:
     input:
-        metrics=expand(SWEEP_OUT.cell_json, tracker=TRACKERS, cell=SWEEP.cell_names),
+        blocks=per_source(SWEEP_OUT.block),
         code=code("sweep", "sweep_summary"),
     output:
         csv=report(
@@ -124,7 +114,7 @@ rule sweep_tracking:
     params:
         cfg=slice_json("sweep", trackers=TRACKERS),
     shell:
-        "python -m nuscmot.sweep_summary --params {params.cfg:q} --metrics {input.metrics:q}"
+        "python -m nuscmot.sweep_summary --params {params.cfg:q} --blocks {input.blocks:q}"
         " --out-csv {output.csv:q} --out-best {output.best:q}"
         " --heatmaps-dir {output.heatmaps:q} > {log:q} 2>&1 && cat {output.best:q}"
 

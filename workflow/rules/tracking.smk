@@ -78,7 +78,23 @@ rule run_tracker:
         model=lambda wc, input: (
             f"--model {input.model}" if "model" in input.keys() else ""
         ),
+        tuned=tuned_args,
     shell:
         "python -m nuscmot.track --params {params.cfg:q} --tracker {wildcards.tracker}"
         " --dets-dir {input.dets:q} --mot-dir {input.mot_dir:q} --seqmap {input.seqmap:q}"
-        " {params.model} --out-dir {output:q} > {log:q} 2>&1"
+        " {params.model} {params.tuned} --out-dir {output:q} > {log:q} 2>&1"
+
+
+use rule run_tracker as run_tracker_ego with:
+    output:
+        directory(OUT.tracking_ego_dir),
+    log:
+        f"{OUT.logs}/ego_flip/track_{{source}}_{{tracker}}.log",
+    benchmark:
+        f"{OUT.benchmarks}/ego_flip/track_{{source}}_{{tracker}}.tsv"
+    params:
+        cfg=tracker_params,
+        model=lambda wc, input: (
+            f"--model {input.model}" if "model" in input.keys() else ""
+        ),
+        tuned=lambda wc, input: tuned_args(wc, input) + " --ego flip",

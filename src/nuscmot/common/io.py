@@ -129,3 +129,16 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def read_json(path: str | Path, what: str = "JSON file") -> Any:
+    """A JSON document; a missing or unreadable file is one InputError naming it."""
+    from nuscmot.common.errors import InputError
+
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(path, f"missing {what}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(path, f"cannot read {what} ({exc})") from None

@@ -33,6 +33,8 @@ VARIABLES = {
     "max_objects_per_frame": ("crowding", "max_objects_per_frame", "max GT objects in a frame"),
     "mean_pairwise_iou": ("crowding", "mean_pairwise_iou", "mean pairwise IoU between GT boxes"),
 }
+SHOWN_ASSOCIATION = ("match_thresh", "max_age_s", "track_high_thresh", "ego_compensation")
+SHOWN_MOTION = ("std_weight_velocity", "rollout_horizon", "rollout_fallback", "head")
 GAP_VARIABLE = "gap_frames"  # plotted against the delta
 CROWDING_VARIABLE = "mean_objects_per_frame"
 
@@ -48,6 +50,8 @@ class CompareConfig:
     """The ``compare`` config slice."""
 
     baseline: str = "kalman"  # tracker every other tracker is compared with
+    use_tuned: bool = True  # track the test scenes with each model's best settings on the tuning split
+    ego_ablation: bool = True  # also track with ego_compensation flipped: an on/off table
     min_detection_recall: float = 0.2  # below: the detections miss too much for a verdict
     min_baseline_idsw: int = 10  # below: too few switches to compare
     min_correlation_sequences: int = 8  # below: the correlation table is marked too small
@@ -328,6 +332,30 @@ def _correlation_section(result: Mapping[str, Any], names: Sequence[str], level:
     return out + [_table(["tracker", "variable", "n", "Pearson r", "p", "Spearman ρ", "p", "note"], corr_rows), ""]
 
 
+def _settings_lines(result: Mapping[str, Any]) -> list[str]:
+    """Which settings each row used, and where they came from (tuned on the tuning split, or config)."""
+    settings = result.get("settings") or {}
+    lines = []
+    for t, used in settings.items():
+        if not used:
+            continue
+        a, m = used.get("association", {}), used.get("motion", {})
+        keys = ", ".join(f"{k} {v}" for k, v in sorted({**{k: a[k] for k in SHOWN_ASSOCIATION if k in a},
+                                                        **{k: v for k, v in m.items() if k in SHOWN_MOTION}}.items()))
+        lines.append(f"- {t}: {used.get('origin', 'config')}: {keys}")
+    return ["Settings (each model at its own; the test scenes are scored once, here):", "", *lines, ""] if lines else []
+
+
+def _ego_section(result: Mapping[str, Any], level: str) -> list[str]:
+    table = result.get("ego_compensation")
+    if not table:
+        return []
+    rows = [[t, _fmt(r["off"]["IDSW"]), _fmt(r["on"]["IDSW"]), _fmt(r["off"]["MOTA"]), _fmt(r["on"]["MOTA"]),
+             _fmt(r["off"]["IDF1"]), _fmt(r["on"]["IDF1"])] for t, r in table.items()]
+    return [f"{level} Ego-motion compensation off vs on (same settings otherwise)", "",
+            _table(["tracker", "IDSW off", "IDSW on", "MOTA off", "MOTA on", "IDF1 off", "IDF1 on"], rows), ""]
+
+
 def markdown_section(rows: list[dict[str, Any]], result: Mapping[str, Any], names: Sequence[str],
                      level: str = "##") -> list[str]:
     """Overall table, verdicts, per-sequence table and correlations of one detection source."""
@@ -339,6 +367,8 @@ def markdown_section(rows: list[dict[str, Any]], result: Mapping[str, Any], name
            _overall_table(overall, baseline), ""]
     for t in result["compared"]:
         out += [verdict_line(t, by_tracker[t], by_tracker[baseline], baseline, result), ""]
+    out += _settings_lines(result)
+    out += _ego_section(result, level)
     out += [f"{level} Per sequence", "", _sequence_table(result, names), ""]
     return out + _correlation_section(result, names, level)
 

@@ -24,6 +24,7 @@ from nuscmot.common.errors import InputError
 
 SEP = "~"
 MOTION_SEP = "__"  # <tracker>__<motion key>
+MOTION_MODELS = ("kalman", "trackssm")
 _SAFE = re.compile(r"^[A-Za-z0-9_.+-]+$")
 
 
@@ -38,11 +39,11 @@ def association_types() -> dict[str, type]:
 def motion_types() -> dict[str, type]:
     """``<tracker>__<key>`` -> type for every plain (float, int, bool, str) key of a motion slice
     (a Python identifier, as Paramspace needs for its wildcard and column names)."""
-    from nuscmot.tracking.kalman import KalmanFilter
+    from nuscmot.tracking.kalman import KalmanConfig
     from nuscmot.tracking.trackssm.config import TrackSSMMotionConfig
 
     out = {}
-    for tracker, cls in (("kalman", KalmanFilter), ("trackssm", TrackSSMMotionConfig)):
+    for tracker, cls in (("kalman", KalmanConfig), ("trackssm", TrackSSMMotionConfig)):
         hints = typing.get_type_hints(cls)
         for f in dataclasses.fields(cls):
             if hints[f.name] in (float, int, bool, str):

@@ -13,7 +13,9 @@ import re
 from typing import Any, Mapping
 
 from nuscmot.common.config import from_dict
+from nuscmot.common.errors import InputError
 from nuscmot.sweep import ablation, grid
+from nuscmot.sweep.summary import SweepConfig
 
 NO_MATCH = "(?!)"  # wildcard regex that matches nothing (no cells / no levels configured)
 
@@ -32,37 +34,38 @@ class SweepPlan:
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         self.config = config
-        sweep_grid = (config.get("sweep") or {}).get("grid") or {}
-        cells = grid.cells(sweep_grid, grid.parameter_types()) if sweep_grid else []
-        self.cells = {c.name: c.values for c in cells}
-        self.cell_names: list[str] = []
-        self.cell_regex = NO_MATCH
-        if cells:
-            space = grid.paramspace(cells, single_wildcard="cell")
-            self.cell_names = list(space.instance_patterns)
-            if self.cell_names != list(self.cells):  # the Paramspace names are ours
-                raise RuntimeError(f"Paramspace names {self.cell_names} differ from the cell names {list(self.cells)}")
-            self.cell_regex = grid.wildcard_regex(space.columns)
+        section = config.get("sweep") or {}
+        self.sweep = from_dict(SweepConfig, section, where="sweep") if section.get("grid") else None
+        self.trackers = list((config.get("tracking") or {}).get("trackers") or [])
+        self.cells: dict[str, list[grid.Cell]] = {}
+        if self.sweep is not None:
+            assoc = grid.association_types()
+            bad = sorted(k for k in self.sweep.grid if k not in assoc)
+            if bad:
+                raise InputError("sweep.grid", f"{bad[0]} is not a tracking.association key (a motion model's own "
+                                 "keys go under sweep.motion.<model>)", key=bad[0])
+            unknown = sorted(set(self.sweep.motion) - set(grid.MOTION_MODELS))
+            if unknown:
+                raise InputError("sweep.motion", f"unknown motion model {unknown[0]!r}", key=unknown[0])
+            for tracker in self.trackers:
+                where = f"sweep.motion.{tracker}"
+                self.cells[tracker] = grid.cells(self.sweep.tracker_grid(tracker), grid.parameter_types(), where=where)
         self.gap = from_dict(ablation.GapAblationConfig, config.get("gap_ablation"), where="gap_ablation")
         self.levels = {lv.name: lv for lv in ablation.levels(self.gap)}
         self.level_regex = ablation.level_regex(self.gap) or NO_MATCH
         self.ego = ablation.ego_names(self.gap)
         self.ego_regex = "|".join(re.escape(n) for n in self.ego)
 
-    def cell_params(self, tracker: str, cell: str) -> str:
-        """``run_tracker``'s params with the cell's values substituted: association keys into
-        ``cfg``, ``<tracker>__<key>`` into that tracker's motion slice (other trackers' motion
-        keys are left out, so their cells repeat the same run)."""
+    def block_params(self, tracker: str) -> str:
+        """``sweep_block``'s params: the base association and motion slices, the score transform,
+        the evaluation slice and every cell of this motion model (name and typed values)."""
         tracking = self.config["tracking"]
-        association = dict(tracking.get("association", {}))
-        motion = dict(tracking.get("motion", {}).get(tracker, {}))
-        for key, value in self.cells[cell].items():
-            owner, sep, name = key.partition(grid.MOTION_SEP)
-            if not sep:
-                association[key] = value
-            elif owner == tracker:
-                motion[name] = value
-        params = {"cfg": association, "motion": motion}
+        params = {
+            "cfg": dict(tracking.get("association", {})),
+            "motion": dict(tracking.get("motion", {}).get(tracker, {})),
+            "evaluation": dict(self.config.get("evaluation", {})),
+            "cells": [{"name": c.name, "values": c.values} for c in self.cells.get(tracker, [])],
+        }
         if "score_transform" in tracking:
             params["score_transform"] = tracking["score_transform"]
         return canonical_json(params)

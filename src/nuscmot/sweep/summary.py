@@ -108,7 +108,8 @@ def best_cells(rows: Sequence[Mapping[str, Any]], objective: Objective) -> dict[
 class SweepConfig:
     """The ``sweep`` config slice."""
 
-    grid: dict[str, list[Any]] = field(default_factory=dict)
+    grid: dict[str, list[Any]] = field(default_factory=dict)  # association keys: cells of every model
+    motion: dict[str, dict[str, list[Any]]] = field(default_factory=dict)  # model -> its own keys
     objective: Objective = field(default_factory=Objective)
     heatmap: str = "min"  # min: over the other grid parameters | best: at the best cell's values
 
@@ -117,3 +118,13 @@ class SweepConfig:
             raise InputError("sweep", f"must be min or best, got {self.heatmap!r}", key="heatmap")
         if not isinstance(self.objective, Objective):
             raise InputError("sweep", "must be a mapping", key="objective")
+        if not isinstance(self.motion, dict) or not all(isinstance(v, dict) for v in self.motion.values()):
+            raise InputError("sweep", "must map a motion model to {key: [values]}", key="motion")
+
+    def tracker_grid(self, tracker: str) -> dict[str, list[Any]]:
+        """The grid of one motion model: the association keys and its own motion keys
+        (named ``<tracker>__<key>``); another model's keys never multiply its cells."""
+        from nuscmot.sweep.grid import MOTION_SEP
+
+        own = {f"{tracker}{MOTION_SEP}{k}": v for k, v in (self.motion.get(tracker) or {}).items()}
+        return {**self.grid, **own}

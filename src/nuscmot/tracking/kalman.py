@@ -2,7 +2,8 @@
 
 Same model and noise scaling as ByteTrack's ``kalman_filter.py`` (process and measurement
 noise proportional to the box height: ``std_weight_position`` 1/20, ``std_weight_velocity``
-1/160), but every operation takes stacked states: means (N, 8), covariances (N, 8, 8).
+1/160 at 30 Hz), but every operation takes stacked states: means (N, 8), covariances (N, 8, 8).
+:class:`KalmanConfig` scales the velocity noise to the sequence's frame rate.
 """
 
 from __future__ import annotations
@@ -81,6 +82,43 @@ class KalmanFilter:
         new_mean = mean + (gain @ innovation[:, :, None])[:, :, 0]
         new_cov = cov - gain @ cov[:, :NDIM, :]
         return new_mean, new_cov
+
+
+@dataclass(frozen=True)
+class KalmanConfig:
+    """The ``tracking.motion.kalman`` slice.
+
+    ByteTrack's noise weights were set for 30 Hz video. ``std_weight_velocity`` is stated at
+    ``reference_rate`` Hz (ByteTrack's 30) and scaled to each sequence's frame rate
+    (``seqinfo.ini`` ``frameRate``) by ``(reference_rate / rate) ** rate_exponent``: with white-noise
+    acceleration the velocity change between two frames grows as dt^0.5 in pixels per second,
+    so as dt^1.5 in the filter's pixels per frame (exponent 1.5). At 2 Hz ByteTrack's 1/160
+    becomes 0.363. ``reference_rate: 0`` uses the weight as given at every rate.
+    """
+
+    std_weight_position: float = 1.0 / 20
+    std_weight_velocity: float = 1.0 / 160
+    reference_rate: float = 30.0
+    rate_exponent: float = 1.5
+
+    def __post_init__(self) -> None:
+        from nuscmot.common.errors import InputError
+
+        for key in ("std_weight_position", "std_weight_velocity"):
+            if not getattr(self, key) > 0:
+                raise InputError("tracking.motion.kalman", f"must be > 0, got {getattr(self, key)!r}", key=key)
+        for key in ("reference_rate", "rate_exponent"):
+            if getattr(self, key) < 0:
+                raise InputError("tracking.motion.kalman", f"must be >= 0, got {getattr(self, key)!r}", key=key)
+
+    def velocity_weight(self, frame_rate: float) -> float:
+        """``std_weight_velocity`` at ``frame_rate`` frames/s."""
+        if self.reference_rate <= 0:
+            return self.std_weight_velocity
+        return self.std_weight_velocity * (self.reference_rate / frame_rate) ** self.rate_exponent
+
+    def motion(self, frame_rate: float) -> "KalmanMotion":
+        return KalmanMotion(self.std_weight_position, self.velocity_weight(frame_rate))
 
 
 class KalmanMotion(MotionModel):
