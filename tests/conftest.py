@@ -56,6 +56,8 @@ def tiny_converted(tmp_path_factory, tiny_config, tiny_dataroot) -> SimpleNamesp
         traj_train=out / "trajectories" / "train.parquet",
         traj_val=out / "trajectories" / "val.parquet",
         splits=out / "splits.json",
+        mot_tune=out / "mot" / "tune",
+        seqmap_tune=out / "mot" / "seqmaps" / "tune.txt",
     )
     params = {"cfg": tiny_config["convert"], "version": paths.version}
     convert.main(
@@ -70,6 +72,8 @@ def tiny_converted(tmp_path_factory, tiny_config, tiny_dataroot) -> SimpleNamesp
             "--traj-train", str(paths.traj_train),
             "--traj-val", str(paths.traj_val),
             "--splits", str(paths.splits),
+            "--tune-mot-dir", str(paths.mot_tune),
+            "--tune-seqmap", str(paths.seqmap_tune),
         ]
     )
     return paths

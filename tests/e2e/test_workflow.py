@@ -70,36 +70,42 @@ def test_report(completed):
 
 
 # (config key, new value) -> rules that must rerun (count per rule); everything else must not.
+def _tracking(n_main: int, evaluate: bool = True) -> dict[str, int]:
+    """Tracking (and evaluation) jobs: the main runs and, with compare.ego_ablation, as many
+    runs with ego_compensation flipped."""
+    jobs = {"run_tracker": n_main, "run_tracker_ego": n_main} if n_main else {}
+    return {**jobs, "evaluate_tracker": n_main, "evaluate_tracker_ego": n_main} if evaluate else jobs
+
+
 STALENESS = {
     "convert.min_box_size": (
         3,
         {"convert": 1, "gt_detections": 1, "train": 1, "evaluate_detector": 1, "infer": 1, "train_trackssm": 1,
-         "run_tracker": 4, "evaluate_tracker": 4, "compare_idsw": 1, "all": 1},
+         **_tracking(4), "compare_idsw": 1, "all": 1},
     ),
     "detector.basic_lr_per_img": (
         0.002,
-        {"train": 1, "evaluate_detector": 1, "infer": 1, "run_tracker": 2,
-         "evaluate_tracker": 2, "compare_idsw": 1, "all": 1},
+        {"train": 1, "evaluate_detector": 1, "infer": 1, **_tracking(2), "compare_idsw": 1, "all": 1},
     ),
     "infer.conf_threshold": (
         0.2,
-        {"infer": 1, "run_tracker": 2, "evaluate_tracker": 2, "compare_idsw": 1, "all": 1},
+        {"infer": 1, **_tracking(2), "compare_idsw": 1, "all": 1},
     ),
     "trackssm.lr": (
         0.001,
-        {"train_trackssm": 1, "run_tracker": 2, "evaluate_tracker": 2, "compare_idsw": 1, "all": 1},
+        {"train_trackssm": 1, **_tracking(2), "compare_idsw": 1, "all": 1},
     ),
     "tracking.association.max_age_s": (
         5.0,
-        {"run_tracker": 4, "evaluate_tracker": 4, "compare_idsw": 1, "all": 1},
+        {**_tracking(4), "compare_idsw": 1, "all": 1},
     ),
     "tracking.motion.kalman.std_weight_position": (
         0.1,
-        {"run_tracker": 2, "evaluate_tracker": 2, "compare_idsw": 1, "all": 1},
+        {**_tracking(2), "compare_idsw": 1, "all": 1},
     ),
     "evaluation.iou_threshold": (
         0.4,
-        {"evaluate_tracker": 4, "compare_idsw": 1, "all": 1},
+        {"evaluate_tracker": 4, "evaluate_tracker_ego": 4, "compare_idsw": 1, "all": 1},
     ),
     "compare.baseline": (
         "trackssm",

@@ -1,12 +1,12 @@
 """The real Snakemake targets `sweep_tracking` and `gap_ablation` on the tiny config.
 
-- a dry run (nothing built): a new grid value plans only its own cells, and every existing
-  cell's command line (its params) is unchanged;
+- a dry run (nothing built): one block job per (source, motion model) on the tuning split; a
+  model's own value changes only that model's blocks;
 - one module-scoped run of `snakemake gap_ablation` with 0 % drops, no jitter and no false
   positives: the IDSW both motion models make on clean GT boxes, reported and near zero;
-- on the same workdir, `snakemake sweep_tracking` on GT-derived detections (2 x 1 x 1 grid,
+- on the same workdir, `snakemake sweep_tracking` on GT-derived detections (2 x 1 x 1 x 1 grid,
   Kalman only to keep the test short; both trackers are planned in the dry run), then a new
-  grid value: only the new cells (and the summary) are stale.
+  grid value: only that block (and the summary) is stale.
 """
 
 from __future__ import annotations
@@ -54,30 +54,34 @@ def switch_displacements(mot_dir: Path, results_dir: Path, names: list[str]) -> 
 
 
 def cell_commands(workdir: Path, *targets: str) -> dict[str, str]:
-    """Output folder -> shell command of every sweep/gap tracking job a dry run plans."""
+    """Output path -> shell command of every sweep block / gap tracking job a dry run plans."""
     out = snakemake(workdir, "--dry-run", "--printshellcmds", *targets).stdout
     cmds = {}
     for line in out.splitlines():
-        m = re.search(r"python -m nuscmot\.track .*--out-dir '?([^' ]+)'?", line)
+        m = re.search(r"python -m nuscmot\.(?:track|sweep_block) .*--(?:out-dir|out) '?([^' ]+)'?", line)
         if m:
             cmds[m.group(1)] = line.strip()
     return cmds
 
 
-def test_a_new_grid_value_plans_only_its_own_cells(tmp_path):
-    cfg = tiny_config(tmp_path)
+def test_a_models_own_value_replans_only_its_own_blocks(tmp_path):
+    """One block job per (source, model) on the tuning split; a Kalman-only key changes only the
+    Kalman blocks' params (so only they rerun), never TrackSSM's."""
+    cfg = with_change(tiny_config(tmp_path), "compare.use_tuned", True)
     write_config(tmp_path, cfg)
     before = cell_commands(tmp_path, "sweep_tracking")
-    n_cells = len(cfg["sweep"]["grid"]["match_thresh"])
-    assert len(before) == n_cells * len(TRACKERS)
-    assert all("/sweep/" in p and "/max_age_s~15.0/track_high_thresh~0.5/tracking" in p for p in before)
+    sources = cfg["tracking"]["sources"]
+    assert sorted(before) == sorted(f"{cfg['results']}/sweep/{s}/{t}.json" for s in sources for t in TRACKERS)
+    assert all("--mot-dir" in c and "/mot/tune" in c and "/mot/test" not in c for c in before.values())
 
-    write_config(tmp_path, with_change(cfg, "sweep.grid.max_age_s", [15.0, 22.5]))
+    write_config(tmp_path, with_change(cfg, "sweep.motion.kalman.std_weight_velocity", [0.00625, 0.05]))
     after = cell_commands(tmp_path, "sweep_tracking")
-    added = {p: c for p, c in after.items() if p not in before}
-    assert len(added) == n_cells * len(TRACKERS) and all("/max_age_s~22.5/" in p for p in added)
-    assert all('"max_age_s":22.5' in c for c in added.values())
-    assert {p: after[p] for p in before} == before  # existing cells: same params, same paths
+    changed = sorted(p for p in before if after[p] != before[p])
+    assert changed == sorted(f"{cfg['results']}/sweep/{s}/kalman.json" for s in sources)
+    assert all('"kalman__std_weight_velocity":0.05' in after[p] for p in changed)
+    # and the test tracking jobs read the tuned settings
+    tracks = snakemake(tmp_path, "--dry-run", "--printshellcmds", "compare_idsw").stdout
+    assert tracks.count("--tuned ") >= 2 * len(sources) * len(TRACKERS)
 
 
 def test_gap_ablation_tracks_every_level_with_and_without_ego_compensation(tmp_path):
@@ -143,7 +147,7 @@ def test_clean_gt_gives_near_zero_idsw(clean_gap_ablation, record_property):
         assert (Path(cfg["results"]) / "benchmarks" / f"{rule}.tsv").is_file()
 
 
-def test_sweep_runs_and_a_new_value_reruns_only_new_cells(clean_gap_ablation):
+def test_sweep_runs_and_a_new_value_reruns_only_its_block(clean_gap_ablation):
     workdir, cfg = clean_gap_ablation
     cfg = with_change(with_change(cfg, "tracking.sources", ["gt"]), "tracking.trackers", ["kalman"])
     write_config(workdir, cfg)
@@ -152,13 +156,16 @@ def test_sweep_runs_and_a_new_value_reruns_only_new_cells(clean_gap_ablation):
     with open(res / "summary.csv") as fh:
         table = list(csv.DictReader(fh))
     assert len(table) == 2 and {r["match_thresh"] for r in table} == {"0.7", "0.8"}
+    assert {r["source"] for r in table} == {"gt"} and {r["kalman__std_weight_velocity"] for r in table} == {"0.00625"}
     best = json.loads((res / "best.json").read_text())
-    assert set(best["trackers"]) == {"kalman"} and best["trackers"]["kalman"]["cell"] in {r["cell"] for r in table}
-    assert len(list((res / "heatmaps").glob("idsw_kalman_*.png"))) == 3
+    chosen = best["sources"]["gt"]["kalman"]
+    assert best["split"] == "tune" and chosen["cell"] in {r["cell"] for r in table}
+    assert chosen["motion"]["std_weight_velocity"] == 0.00625
+    assert len(list((res / "heatmaps").glob("idsw_gt_kalman_*.png"))) == 6  # 4 keys: 6 pairs
     assert planned_jobs(workdir, "sweep_tracking") == {}
 
     write_config(workdir, with_change(cfg, "sweep.grid.match_thresh", [0.7, 0.8, 0.9]))
-    assert dict(planned_jobs(workdir, "sweep_tracking")) == {"sweep_track": 1, "sweep_evaluate": 1, "sweep_tracking": 1}
+    assert dict(planned_jobs(workdir, "sweep_tracking")) == {"sweep_block": 1, "sweep_tracking": 1}
 
 
 def test_a_bad_grid_is_one_line_naming_the_key(tmp_path):
