@@ -83,6 +83,13 @@ def code(*packages):
     return [local(f) for f in files]  # never through a storage provider
 
 
+def pretrained_input():
+    """The pretrained checkpoint as an input of `train` (replacing it retrains), when present;
+    a configured but absent file is the trainer's one-line error (or allow_scratch)."""
+    path = config["detector"].get("pretrained") or ""
+    return [path] if path and Path(path).is_file() else []
+
+
 def detections_dir(source):
     """Tracking input of a detection source: the detector's detections, or GT-derived ones."""
     return OUT.gt_detections_dir if source == "gt" else OUT.detections_dir

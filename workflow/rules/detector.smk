@@ -10,6 +10,7 @@ rule train:
         coco_train=OUT.coco_train,
         coco_val=OUT.coco_val,
         dataroot=DATAROOT,
+        pretrained=pretrained_input(),
         code=code("detector", "train"),
     output:
         best=OUT.best_ckpt,
