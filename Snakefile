@@ -1,7 +1,8 @@
 # nuscmot: nuScenes cameras -> COCO -> YOLOX -> Kalman | TrackSSM -> IDSW verdict.
 #
 # Targets:  synth · convert · train · evaluate_detector · infer · train_trackssm ·
-#           track · evaluate_tracking · compare_idsw · all
+#           track · evaluate_tracking · sweep_tracking · compare_idsw · all ·
+#           gap_ablation · pretrain_detector
 #
 # Every job is a thin shell over one `python -m nuscmot.<stage>` entry point and gets
 # exactly its own config slice through `params:` (see workflow/rules/common.smk), so a
@@ -46,3 +47,8 @@ include: "workflow/rules/sweep.smk"
 if "pretrain" in config:  # the demo detector's own pretraining (config.yaml has it)
 
     include: "workflow/rules/pretrain.smk"
+
+    rule pretrain_detector:
+        input:
+            PRE_OUT.best,
+            PRE_OUT.sha256,

@@ -66,8 +66,9 @@ def test_every_rule_has_log_and_benchmark():
 
 
 FULL_DAG = {
-    "synth": 1, "convert": 1, "train": 1, "evaluate_detector": 1, "infer": 1,
-    "train_trackssm": 1, "run_tracker": 2, "evaluate_tracker": 2, "compare_idsw": 1, "all": 1,
+    "synth": 1, "convert": 1, "gt_detections": 1, "train": 1, "evaluate_detector": 1, "infer": 1,
+    "train_trackssm": 1, "run_tracker": 4, "evaluate_tracker": 4, "run_tracker_ego": 4, "evaluate_tracker_ego": 4,
+    "compare_idsw": 1, "all": 1,
 }
 
 

@@ -54,7 +54,7 @@ def build_interrupted(workdir: Path) -> None:
     step("unlock", "--unlock")
     # 3. resume; the Kalman tracking job is SIGKILLed (alone) while writing its first sequence
     step("job_killed_in_tracking", *TARGETS, watch=("results/tracking/gt/kalman",),
-         env=fault_env("nuscmot.common.mot:write_mot", "/tracking/.kalman.", "self"))
+         env=fault_env("nuscmot.common.mot:write_mot", "results/tracking/gt/.kalman.", "self"))
     # 4. resume to the end
     _check(step("resume", *TARGETS), "the resumed run")
 

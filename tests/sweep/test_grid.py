@@ -56,42 +56,51 @@ def test_float_names_round_trip_and_never_collide(values):
     assert len(set(texts)) == len(values)
 
 
-def test_adding_a_value_keeps_every_existing_cell_and_its_params():
-    base = {"tracking": {"association": {"match_thresh": 0.8, "max_age_s": 15.0, "min_hits": 2}, "motion": {"kalman": {"a": 1}}}}
+def block(plan: SweepPlan, tracker: str) -> dict:
+    return json.loads(plan.block_params(tracker))
+
+
+def test_adding_a_value_keeps_every_existing_cell_and_its_values():
+    base = {"tracking": {"trackers": ["kalman"], "association": {"match_thresh": 0.8, "max_age_s": 15.0, "min_hits": 2},
+                         "motion": {"kalman": {"std_weight_position": 0.05}}}}
     old = SweepPlan({**base, "sweep": {"grid": {"match_thresh": [0.7, 0.8], "max_age_s": [7.5, 15]}}})
     new = SweepPlan({**base, "sweep": {"grid": {"max_age_s": [7.5, 15.0, 22.5], "match_thresh": [0.8, 0.7, 1]}}})
-    added = set(new.cells) - set(old.cells)
-    assert set(old.cells) < set(new.cells) and len(added) == 3 * 3 - 2 * 2
-    for name in old.cells:
-        assert new.cell_params("kalman", name) == old.cell_params("kalman", name)
-    params = json.loads(old.cell_params("kalman", "match_thresh~0.7/max_age_s~7.5"))
-    assert params == {"cfg": {"match_thresh": 0.7, "max_age_s": 7.5, "min_hits": 2}, "motion": {"a": 1}}
+    old_cells = {c["name"]: c["values"] for c in block(old, "kalman")["cells"]}
+    new_cells = {c["name"]: c["values"] for c in block(new, "kalman")["cells"]}
+    assert set(old_cells) < set(new_cells) and len(set(new_cells) - set(old_cells)) == 3 * 3 - 2 * 2
+    assert all(new_cells[n] == v for n, v in old_cells.items())
+    params = block(old, "kalman")
+    assert params["cfg"] == {"match_thresh": 0.8, "max_age_s": 15.0, "min_hits": 2}
+    assert params["motion"] == {"std_weight_position": 0.05}
+    assert old_cells["match_thresh~0.7/max_age_s~7.5"] == {"match_thresh": 0.7, "max_age_s": 7.5}
 
 
-def test_cell_params_ignore_association_values_the_grid_overrides():
+def test_block_params_carry_the_base_slices_the_cells_override():
     grid_cfg = {"sweep": {"grid": {"max_age_s": [7.5]}}}
-    a = SweepPlan({"tracking": {"association": {"max_age_s": 15.0, "min_hits": 2}}, **grid_cfg})
-    b = SweepPlan({"tracking": {"association": {"max_age_s": 99.0, "min_hits": 2}}, **grid_cfg})
-    c = SweepPlan({"tracking": {"association": {"max_age_s": 15.0, "min_hits": 3}}, **grid_cfg})
-    assert a.cell_params("kalman", "max_age_s~7.5") == b.cell_params("kalman", "max_age_s~7.5")
-    assert a.cell_params("kalman", "max_age_s~7.5") != c.cell_params("kalman", "max_age_s~7.5")
+    track = {"trackers": ["kalman"], "association": {"max_age_s": 15.0, "min_hits": 2}}
+    a = SweepPlan({"tracking": track, **grid_cfg})
+    c = SweepPlan({"tracking": {**track, "association": {"max_age_s": 15.0, "min_hits": 3}}, **grid_cfg})
+    assert block(a, "kalman")["cells"] == block(c, "kalman")["cells"] == [
+        {"name": "max_age_s~7.5", "values": {"max_age_s": 7.5}}]
+    assert block(a, "kalman")["cfg"]["min_hits"] == 2 and block(c, "kalman")["cfg"]["min_hits"] == 3
 
 
 def test_motion_keys_go_to_their_own_tracker_only():
-    tracking = {"association": {"min_hits": 2}, "motion": {"kalman": {"std_weight_position": 0.05},
-                                                          "trackssm": {"jit": True, "rollout_horizon": 3}},
+    tracking = {"trackers": ["kalman", "trackssm"], "association": {"min_hits": 2},
+                "motion": {"kalman": {"std_weight_position": 0.05}, "trackssm": {"jit": True, "rollout_horizon": 3}},
                 "score_transform": {"kind": "none"}}
-    plan = SweepPlan({"tracking": tracking, "sweep": {"grid": {"trackssm__rollout_horizon": [1, 5], "min_hits": [2]}}})
-    assert list(plan.cells) == ["min_hits~2/trackssm__rollout_horizon~1", "min_hits~2/trackssm__rollout_horizon~5"]
-    ssm = json.loads(plan.cell_params("trackssm", "min_hits~2/trackssm__rollout_horizon~5"))
-    assert ssm == {"cfg": {"min_hits": 2}, "motion": {"jit": True, "rollout_horizon": 5}, "score_transform": {"kind": "none"}}
-    kalman = [json.loads(plan.cell_params("kalman", c)) for c in plan.cells]
-    assert kalman[0] == kalman[1] and kalman[0]["motion"] == {"std_weight_position": 0.05}
-    assert re.fullmatch(plan.cell_regex, "min_hits~2/trackssm__rollout_horizon~5")
+    plan = SweepPlan({"tracking": tracking, "sweep": {"grid": {"min_hits": [2]},
+                                                      "motion": {"trackssm": {"rollout_horizon": [1, 5]}}}})
+    assert [c.name for c in plan.cells["trackssm"]] == ["min_hits~2/trackssm__rollout_horizon~1",
+                                                        "min_hits~2/trackssm__rollout_horizon~5"]
+    assert [c.name for c in plan.cells["kalman"]] == ["min_hits~2"]  # no repeated Kalman runs
+    ssm = block(plan, "trackssm")
+    assert ssm["motion"] == {"jit": True, "rollout_horizon": 3} and ssm["score_transform"] == {"kind": "none"}
+    assert ssm["cells"][1]["values"] == {"min_hits": 2, "trackssm__rollout_horizon": 5}
     with pytest.raises(InputError, match="not a valid int"):
-        SweepPlan({"tracking": tracking, "sweep": {"grid": {"trackssm__rollout_horizon": [2.5]}}})
+        SweepPlan({"tracking": tracking, "sweep": {"grid": {"min_hits": [2]}, "motion": {"trackssm": {"rollout_horizon": [2.5]}}}})
     with pytest.raises(InputError, match="unknown parameter"):
-        SweepPlan({"tracking": tracking, "sweep": {"grid": {"trackssm__no_such_key": [1]}}})
+        SweepPlan({"tracking": tracking, "sweep": {"grid": {"min_hits": [2]}, "motion": {"trackssm": {"no_such_key": [1]}}}})
 
 
 def test_real_association_types_come_from_the_tracker():
@@ -116,5 +125,5 @@ def test_bad_grids_are_one_line_input_errors(bad, problem):
 
 
 def test_no_sweep_section_means_no_cells():
-    plan = SweepPlan({"tracking": {"association": {}}})
-    assert plan.cells == {} and plan.cell_names == [] and not re.fullmatch(plan.cell_regex, "max_age~1")
+    plan = SweepPlan({"tracking": {"trackers": ["kalman"], "association": {}}})
+    assert plan.cells == {} and plan.sweep is None

@@ -75,23 +75,34 @@ def test_heatmap_table_min_and_best():
 # ---------------------------------------------------------------- entry point
 
 
-def metrics_json(tracker, idsw, mota):
-    overall = {"IDSW": idsw, "IDSW_trackeval": idsw, "MOTA": mota, "IDF1": 0.5, "HOTA": 0.4, "FP": 1, "FN": 2, "Frag": 0}
-    return {"tracker": tracker, "sequences": {}, "overall": overall}
+def overall(idsw, mota):
+    return {"IDSW": idsw, "IDSW_trackeval": idsw, "MOTA": mota, "IDF1": 0.5, "HOTA": 0.4, "FP": 1, "FN": 2, "Frag": 0}
 
 
 GRID = {"match_thresh": [0.7, 0.8], "max_age_s": [15.0], "track_high_thresh": [0.5, 0.6]}
 
 
-def write_cells(root, trackers=("kalman", "trackssm")):
+def write_blocks(root, trackers=("kalman", "trackssm"), sources=("gt",), drop_last=False, grid=GRID):
+    """One sweep_block output per (source, tracker) over ``grid`` (cells in the planner's order)."""
+    from nuscmot.sweep import grid as sweep_grid
+
     paths = []
-    for t in trackers:
-        for i, m in enumerate(GRID["match_thresh"]):
-            for j, h in enumerate(GRID["track_high_thresh"]):
-                p = root / t / f"match_thresh~{m}" / "max_age_s~15.0" / f"track_high_thresh~{h}" / "metrics.json"
-                p.parent.mkdir(parents=True)
-                p.write_text(json.dumps(metrics_json(t, 10 - 3 * i - j, 0.7 - 0.002 * (i + j))))
-                paths.append(p)
+    for s in sources:
+        for t in trackers:
+            cells = sweep_grid.cells(grid, sweep_grid.parameter_types())
+            rows = []
+            for c in cells:
+                i = grid["match_thresh"].index(c.values["match_thresh"]) if "match_thresh" in c.values else 0
+                j = grid["track_high_thresh"].index(c.values["track_high_thresh"]) if "track_high_thresh" in c.values else 0
+                idsw = 10 - 3 * i - j if "max_age_s" not in grid or len(grid) > 1 else int(c.values["max_age_s"])
+                rows.append({"cell": c.name, "values": c.values, "association": {**c.values, "min_hits": 2},
+                             "motion": {"jit": True}, "overall": overall(idsw, 0.7 - 0.002 * (i + j))})
+            if drop_last:
+                rows = rows[:-1]
+            p = root / s / f"{t}.json"
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_text(json.dumps({"tracker": t, "source": s, "split": "tune", "sequences": ["x"], "rows": rows}))
+            paths.append(p)
     return paths
 
 
@@ -99,7 +110,7 @@ def run(tmp_path, paths, grid=GRID, **cfg):
     out = tmp_path / "out"
     params = {"cfg": {"grid": grid, **cfg}, "trackers": ["kalman", "trackssm"]}
     sweep_summary.main([
-        "--params", json.dumps(params), "--metrics", *map(str, paths), "--out-csv", str(out / "summary.csv"),
+        "--params", json.dumps(params), "--blocks", *map(str, paths), "--out-csv", str(out / "summary.csv"),
         "--out-best", str(out / "best.json"), "--heatmaps-dir", str(out / "heatmaps"),
     ])  # fmt: skip
     return out
@@ -107,50 +118,48 @@ def run(tmp_path, paths, grid=GRID, **cfg):
 
 @pytest.mark.slow
 def test_sweep_summary_end_to_end(tmp_path):
-    out = run(tmp_path, write_cells(tmp_path / "sweep"))
+    out = run(tmp_path, write_blocks(tmp_path / "sweep", sources=("detector", "gt")))
     with open(out / "summary.csv") as fh:
         table = list(csv.DictReader(fh))
-    assert list(table[0]) == ["tracker", "match_thresh", "max_age_s", "track_high_thresh", "IDSW", "IDSW_trackeval",
-                              "MOTA", "IDF1", "HOTA", "FP", "FN", "cell"]  # fmt: skip
-    assert len(table) == 8 and table[0]["match_thresh"] == "0.7" and table[0]["max_age_s"] == "15.0"
+    assert list(table[0]) == ["source", "tracker", "match_thresh", "max_age_s", "track_high_thresh", "IDSW",
+                              "IDSW_trackeval", "MOTA", "IDF1", "HOTA", "FP", "FN", "cell"]  # fmt: skip
+    assert len(table) == 16 and table[0]["match_thresh"] == "0.7" and table[0]["max_age_s"] == "15.0"
     best = json.loads((out / "best.json").read_text())
     # MOTA 0.700 - 0.002 * (i + j): cells with i + j <= 2 are within 0.5 points; fewest IDSW at i = j = 1.
-    assert best["trackers"]["kalman"]["cell"] == "match_thresh~0.8/max_age_s~15.0/track_high_thresh~0.6"
-    assert best["trackers"]["kalman"]["params"] == {"match_thresh": 0.8, "max_age_s": 15.0, "track_high_thresh": 0.6}
-    assert best["trackers"]["kalman"]["metrics"]["IDSW"] == 6
+    chosen = best["sources"]["gt"]["kalman"]
+    assert chosen["cell"] == "match_thresh~0.8/max_age_s~15.0/track_high_thresh~0.6"
+    assert chosen["params"] == {"match_thresh": 0.8, "max_age_s": 15.0, "track_high_thresh": 0.6}
+    assert chosen["association"] == {**chosen["params"], "min_hits": 2} and chosen["motion"] == {"jit": True}
+    assert chosen["metrics"]["IDSW"] == 6 and best["split"] == "tune"
     names = sorted(p.name for p in (out / "heatmaps").iterdir())
     assert names == sorted(
-        f"idsw_{t}_{y}_vs_{x}.png" for t in ("kalman", "trackssm")
+        f"idsw_{s}_{t}_{y}_vs_{x}.png" for s in ("detector", "gt") for t in ("kalman", "trackssm")
         for y, x in [("match_thresh", "max_age_s"), ("match_thresh", "track_high_thresh"), ("max_age_s", "track_high_thresh")]
     )  # fmt: skip
     assert all((out / "heatmaps" / n).read_bytes().startswith(b"\x89PNG") for n in names)
     first = {n: (out / "heatmaps" / n).read_bytes() for n in names}
-    out2 = run(tmp_path / "again", write_cells(tmp_path / "again" / "sweep"))
+    out2 = run(tmp_path / "again", write_blocks(tmp_path / "again" / "sweep", sources=("detector", "gt")))
     assert {n: (out2 / "heatmaps" / n).read_bytes() for n in names} == first  # byte-identical rerun
     assert (out2 / "summary.csv").read_bytes() == (out / "summary.csv").read_bytes()
 
 
 def test_sweep_summary_single_key_grid(tmp_path):
-    paths = []
-    for t in ("kalman", "trackssm"):
-        for v in (7.5, 15.0):
-            p = tmp_path / t / f"max_age_s~{v}" / "metrics.json"
-            p.parent.mkdir(parents=True)
-            p.write_text(json.dumps(metrics_json(t, int(v), 0.5)))
-            paths.append(p)
-    out = run(tmp_path, paths, grid={"max_age_s": [7.5, 15.0]}, heatmap="best")
-    assert sorted(p.name for p in (out / "heatmaps").iterdir()) == ["idsw_kalman_max_age_s.png", "idsw_trackssm_max_age_s.png"]
-    assert json.loads((out / "best.json").read_text())["trackers"]["trackssm"]["params"] == {"max_age_s": 7.5}
+    grid = {"max_age_s": [7.5, 15.0]}
+    out = run(tmp_path, write_blocks(tmp_path, grid=grid), grid=grid, heatmap="best")
+    assert sorted(p.name for p in (out / "heatmaps").iterdir()) == ["idsw_gt_kalman_max_age_s.png",
+                                                                    "idsw_gt_trackssm_max_age_s.png"]
+    assert json.loads((out / "best.json").read_text())["sources"]["gt"]["trackssm"]["params"] == {"max_age_s": 7.5}
 
 
 def test_a_missing_cell_is_an_input_error_and_writes_nothing(tmp_path):
-    paths = write_cells(tmp_path / "sweep")
-    with pytest.raises(InputError, match="no metrics for 1 cell"):
-        run(tmp_path, paths[:-1])
+    with pytest.raises(InputError, match="its cells differ from the configured grid"):
+        run(tmp_path, write_blocks(tmp_path / "sweep", drop_last=True))
     assert not (tmp_path / "out").exists()
 
 
 def test_a_cell_outside_the_grid_is_an_input_error(tmp_path):
-    paths = write_cells(tmp_path / "sweep")
-    with pytest.raises(InputError, match="not in the configured grid"):
+    paths = write_blocks(tmp_path / "sweep")
+    with pytest.raises(InputError, match="its cells differ from the configured grid"):
         run(tmp_path, paths, grid={**GRID, "match_thresh": [0.7]})
+    with pytest.raises(InputError, match="second block for tracker kalman"):
+        run(tmp_path, paths + paths[:1])

@@ -45,12 +45,6 @@ PRE_OUT = SimpleNamespace(
 )
 
 
-rule pretrain_detector:
-    input:
-        PRE_OUT.best,
-        PRE_OUT.sha256,
-
-
 rule pretrain_synth:
     input:
         code=code("data/synth", "synth"),

@@ -47,20 +47,6 @@ except InputError as exc:
 # ------------------------------------------------------------------ sweep on the tuning split
 
 
-def tune_inputs(wildcards):
-    """A block's inputs: the tuning split (never a test scene) and its detections."""
-    dets = OUT.gt_detections_tune if wildcards.source == "gt" else OUT.detections_tune
-    inputs = {
-        "dets": dets,
-        "mot_dir": OUT.mot_tune,
-        "seqmap": OUT.seqmap_tune,
-        "splits": OUT.splits,
-    }
-    if wildcards.tracker == "trackssm":
-        inputs["model"] = OUT.trackssm_model
-    return inputs
-
-
 rule sweep_block:
     input:
         unpack(tune_inputs),
