@@ -55,9 +55,10 @@ def split_values(tracker: str, values: Mapping[str, Any]) -> tuple[dict, dict]:
 
 
 def run_cell(tracker_name: str, association: Mapping[str, Any], motion: Mapping[str, Any], score_transform: Any,
-             model: str | None, names: Sequence[str], mot_dir: Path, dets_dir: Path, cfg: EvaluationConfig,
+             model: str | None, gts: Mapping[str, Any], mot_dir: Path, dets_dir: Path, cfg: EvaluationConfig,
              scratch: Path) -> dict[str, Any]:
-    """Track every sequence with one cell's settings; the OVERALL metrics over the sequences."""
+    """Track every sequence of ``gts`` (ground truth read once per block) with one cell's settings;
+    the OVERALL metrics over the sequences."""
     from nuscmot.track import motion_factory, track_one
     from nuscmot.tracking.scores import ScoreTransform
     from nuscmot.tracking.tracker import Tracker
@@ -65,13 +66,13 @@ def run_cell(tracker_name: str, association: Mapping[str, Any], motion: Mapping[
     tracker = from_dict(Tracker, dict(association), where="tracking.association")
     transform = from_dict(ScoreTransform, score_transform, where="tracking.score_transform")
     make_motion = motion_factory(tracker_name, dict(motion), model)
+    names = list(gts)
     results = {}
     for name in names:
         rows, _, _ = track_one(tracker, make_motion, mot_dir, dets_dir, name, transform)
         write_mot(scratch / f"{name}.txt", rows, "result")
         results[name] = read_mot(scratch / f"{name}.txt", "result")
-    gts = {n: load_gt(mot_dir, n) for n in names}
-    rows, _ = evaluate_many(list(names), lambda n: (gts[n].rows, results[n], gts[n].length), cfg)
+    rows, _ = evaluate_many(names, lambda n: (gts[n].rows, results[n], gts[n].length), cfg)
     return rows["OVERALL"]
 
 
@@ -81,13 +82,14 @@ def run_block(tracker_name: str, params: Mapping[str, Any], model: str | None, n
     from tqdm import tqdm
 
     cfg = from_dict(EvaluationConfig, params.get("evaluation"), where="evaluation")
+    gts = {n: load_gt(mot_dir, n) for n in names}  # the same for every cell: read once
     out = []
     with tempfile.TemporaryDirectory(prefix="nuscmot-block-") as tmp:
         for cell in tqdm(params["cells"], desc=f"cells {tracker_name}", unit="cell", disable=None):
             a, m = split_values(tracker_name, cell["values"])
             association = {**params.get("cfg", {}), **a}
             motion = {**params.get("motion", {}), **m}
-            overall = run_cell(tracker_name, association, motion, params.get("score_transform"), model, names,
+            overall = run_cell(tracker_name, association, motion, params.get("score_transform"), model, gts,
                                mot_dir, dets_dir, cfg, Path(tmp))
             out.append({"cell": cell["name"], "values": cell["values"], "association": association,
                         "motion": motion, "overall": overall})
