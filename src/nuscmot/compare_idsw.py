@@ -16,7 +16,6 @@ enough baseline switches) and why not.
 from __future__ import annotations
 
 import argparse
-import csv
 import dataclasses
 import logging
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from typing import Any, Sequence
 from nuscmot.common import cli
 from nuscmot.common.config import from_dict
 from nuscmot.common.errors import InputError
-from nuscmot.common.io import atomic_dir, atomic_open, write_json, write_text
+from nuscmot.common.io import atomic_dir, write_csv, write_json, write_text
 from nuscmot.common.mot import read_seqmap
 from nuscmot.evaluation import compare, plots
 from nuscmot.evaluation.crowding import crowding
@@ -67,17 +66,8 @@ def switch_frames(mot_dir: Path, results: dict[str, Path], name: str, cfg: Evalu
 
 def write_table(path: Path, rows: list[dict[str, Any]]) -> None:
     """The comparison table of every source (``source`` column first)."""
-    def cell(v: Any) -> str:
-        if v is None:
-            return ""
-        return f"{v:.6f}" if isinstance(v, float) else str(v)
-
     columns = ["source", *compare.TABLE_COLUMNS]
-    with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(columns)
-        for r in rows:
-            writer.writerow([cell(r[c]) for c in columns])
+    write_csv(path, columns, ([r[c] for c in columns] for r in rows))
 
 
 def draw_plots(folder: Path, prefix: str, result: dict, names: list[str], counts: dict, worst: dict) -> None:

@@ -53,7 +53,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     from nuscmot.common.io import write_json, write_text
     from nuscmot.detector.checkpoint import load_model
-    from nuscmot.detector.config import eval_config, resolve_device, set_cpu_threads
+    from nuscmot.common.device import resolve_device
+    from nuscmot.detector.config import eval_config, set_cpu_threads
     from nuscmot.detector.evaluate import evaluate_coco
     from nuscmot.detector.predict import prepare_model
 

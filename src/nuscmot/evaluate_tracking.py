@@ -9,7 +9,6 @@ parameters and the IDSW convention (see :mod:`nuscmot.evaluation.metrics`).
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import logging
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any, Sequence
 from nuscmot.common import cli
 from nuscmot.common.config import from_dict
 from nuscmot.common.errors import InputError
-from nuscmot.common.io import atomic_open, write_json
+from nuscmot.common.io import write_csv, write_json
 from nuscmot.common.mot import read_seqmap
 from nuscmot.evaluation.metrics import (
     COLUMN_HELP,
@@ -42,20 +41,8 @@ def evaluate_tracker(results_dir: Path, mot_dir: Path, names: list[str], cfg: Ev
     return evaluate_many(names, load, cfg)
 
 
-def format_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.6f}"
-    return str(value)
-
-
-def write_csv(path: Path, rows: dict[str, dict[str, Any]]) -> None:
-    with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(COLUMNS)
-        for row in rows.values():
-            writer.writerow([format_cell(row[c]) for c in COLUMNS])
+def write_metrics_csv(path: Path, rows: dict[str, dict[str, Any]]) -> None:
+    write_csv(path, COLUMNS, ([row[c] for c in COLUMNS] for row in rows.values()))
 
 
 def report(tracker: str, cfg: EvaluationConfig, rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -92,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         log.warning("ignoring %d result file(s) not in the seqmap: %s", len(extra), ", ".join(extra[:5]))
 
     rows, _ = evaluate_tracker(args.results, args.mot_dir, names, cfg)
-    write_csv(args.out_csv, rows)
+    write_metrics_csv(args.out_csv, rows)
     write_json(args.out_json, report(args.tracker, cfg, rows))
     o = rows["OVERALL"]
     log.info(

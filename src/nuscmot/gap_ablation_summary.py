@@ -14,7 +14,6 @@ must be given.
 
 from __future__ import annotations
 
-import csv
 import logging
 from pathlib import Path
 from typing import Any, Sequence
@@ -22,7 +21,7 @@ from typing import Any, Sequence
 from nuscmot.common import cli
 from nuscmot.common.config import from_dict
 from nuscmot.common.errors import InputError
-from nuscmot.common.io import atomic_open, atomic_path, write_text
+from nuscmot.common.io import atomic_path, write_csv, write_text
 from nuscmot.sweep import plots
 from nuscmot.sweep.ablation import (
     CSV_COLUMNS,
@@ -74,12 +73,8 @@ def _text(value: Any, digits: int = 6, missing: str = "") -> str:
     return str(value)
 
 
-def write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
-    with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(CSV_COLUMNS)
-        for row in rows:
-            writer.writerow([_text(row[c]) for c in CSV_COLUMNS])
+def write_curves_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    write_csv(path, CSV_COLUMNS, ([_text(row[c]) for c in CSV_COLUMNS] for row in rows))
 
 
 def markdown(cfg: GapAblationConfig, base: dict[str, Any], rows: list[dict[str, Any]]) -> str:
@@ -163,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     trackers = trackers_param(params)
     per_level = collect(cfg, trackers, args.metrics)
     rows = curve_rows(per_level, cfg, trackers)
-    write_csv(args.out_csv, rows)
+    write_curves_csv(args.out_csv, rows)
     title = (
         f"GT-derived detections, jitter {100 * cfg.jitter:g}%, "
         f"{cfg.false_positives_per_frame:g} false positives/frame; bursts drop 2-4 frames"

@@ -33,7 +33,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     from nuscmot.common.io import atomic_dir, write_json
     from nuscmot.common.mot import read_image_list, read_seqinfo, read_seqmap, write_mot
     from nuscmot.detector.checkpoint import load_model
-    from nuscmot.detector.config import infer_config, resolve_device, set_cpu_threads
+    from nuscmot.common.device import resolve_device
+    from nuscmot.detector.config import infer_config, set_cpu_threads
     from nuscmot.detector.data import check_images_exist
     from nuscmot.detector.predict import detect_files, prepare_model
 

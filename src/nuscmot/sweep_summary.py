@@ -10,7 +10,6 @@ Each block is a ``sweep_block`` output (every cell of one motion model on one de
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import itertools
 import logging
@@ -20,7 +19,7 @@ from typing import Any, Sequence
 from nuscmot.common import cli
 from nuscmot.common.config import from_dict
 from nuscmot.common.errors import InputError
-from nuscmot.common.io import atomic_dir, atomic_open, write_json
+from nuscmot.common.io import atomic_dir, write_csv, write_json
 from nuscmot.sweep import grid, plots
 from nuscmot.sweep.summary import METRICS, SweepConfig, best_cells, summary_row
 
@@ -71,23 +70,12 @@ def collect(cfg: SweepConfig, trackers: list[str], blocks: Sequence[Path]) -> tu
     return keys, rows
 
 
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and not isinstance(value, bool):
-        return f"{value:.6f}"
-    return str(value)
-
-
 def write_summary(path: Path, keys: list[str], rows: list[dict[str, Any]]) -> None:
     """One row per (source, tracker, cell); a model's grid keys are blank in another model's rows."""
     columns = ["source", "tracker", *keys, *METRICS, "cell"]
-    with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(columns)
-        for row in rows:
-            writer.writerow([(grid.format_value(row[c]) if c in row else "") if c in keys else _cell_text(row[c])
-                             for c in columns])
+    write_csv(path, columns, (
+        [(grid.format_value(row[c]) if c in row else "") if c in keys else row[c] for c in columns] for row in rows
+    ))
 
 
 def heatmap_pairs(keys: list[str]) -> list[tuple[str, str | None]]:

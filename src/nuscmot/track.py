@@ -8,8 +8,8 @@ Writes ``<out-dir>/<seq>.txt`` (MOT result format) for every sequence of the seq
 size and frame rate come from ``<mot-dir>/<seq>/seqinfo.ini`` (the rate turns ``max_age_s``
 into frames; a TrackSSM model runs only at the frame rate and image size it was trained at,
 unless ``allow_rate_mismatch``). Detection scores go through ``score_transform`` and must
-then lie in [0, 1]. A sequence without detections gives an empty file (a missing det file
-counts as no detections, with a warning). The logged frames/s counts tracking alone, not
+then lie in [0, 1]. A sequence without detections gives an empty file (an empty det file is
+no detections; a missing one is an error: :func:`nuscmot.common.mot.read_dets`). The logged frames/s counts tracking alone, not
 loading or tracing the model. With ``ego_compensation: true`` in the association slice, each
 sequence's camera poses are read from ``<mot-dir>/<seq>/cam_pose.json`` (written by convert; a
 missing file is an error) and every track is warped by the camera's rotation between frames
@@ -37,7 +37,7 @@ from nuscmot.common import cli  # noqa: E402
 from nuscmot.common.config import from_dict  # noqa: E402
 from nuscmot.common.errors import InputError  # noqa: E402
 from nuscmot.common.io import atomic_dir, write_json  # noqa: E402
-from nuscmot.common.mot import SeqInfo, read_mot, read_seqinfo, read_seqmap, write_mot  # noqa: E402
+from nuscmot.common.mot import SeqInfo, read_dets, read_seqinfo, read_seqmap, write_mot  # noqa: E402
 from nuscmot.tracking.kalman import KalmanConfig  # noqa: E402
 from nuscmot.tracking.motion import MotionModel  # noqa: E402
 from nuscmot.tracking.scores import ScoreTransform, checked_scores  # noqa: E402
@@ -63,7 +63,8 @@ def trackssm_factory(motion_cfg: dict[str, Any], model_path: str | None) -> Moti
     trained on (frame rate, image size)."""
     import torch
 
-    from nuscmot.tracking.trackssm.checkpoint import geometry_mismatch, load_checkpoint, resolve_device
+    from nuscmot.common.device import resolve_device
+    from nuscmot.tracking.trackssm.checkpoint import geometry_mismatch, load_checkpoint
     from nuscmot.tracking.trackssm.config import TrackSSMMotionConfig
     from nuscmot.tracking.trackssm.motion import TrackSSMMotion
 
@@ -71,7 +72,7 @@ def trackssm_factory(motion_cfg: dict[str, Any], model_path: str | None) -> Moti
     if not model_path:
         raise InputError("--model", "the trackssm tracker needs a TrackSSM checkpoint (--model)")
     torch.set_num_threads(1)  # one small batched forward per frame: threads only add overhead
-    model, trained_on, meta = load_checkpoint(model_path, resolve_device(cfg.device))
+    model, trained_on, meta = load_checkpoint(model_path, resolve_device(cfg.device, "tracking.motion.trackssm"))
     trained_steps = (meta.get("trackssm") or {}).get("rollout_steps")
     if isinstance(trained_steps, int) and cfg.rollout_horizon > trained_steps:
         log.warning("rollout_horizon %d exceeds the %d-step rollouts %s was trained on",
@@ -100,13 +101,9 @@ def read_sequence(path: Path) -> SeqInfo:
 
 
 def read_detections(path: Path, info: SeqInfo, transform: ScoreTransform) -> np.ndarray:
-    if not path.is_file():
-        log.warning("%s: no detection file, tracking an empty sequence", path)
-        return np.zeros((0, 10))
-    dets = read_mot(path, "det")
-    if len(dets) and dets[:, 0].max() > info.length:
-        raise InputError(path, f"frame {int(dets[:, 0].max())} is beyond the sequence length {info.length} (seqinfo.ini)")
-    return checked_scores(dets, path, transform)
+    """A sequence's detections (:func:`nuscmot.common.mot.read_dets`: a missing file is an
+    error), scores checked to lie in [0, 1] after ``transform``."""
+    return checked_scores(read_dets(path, info.length), path, transform)
 
 
 def camera_homographies(seq_dir: Path, info: SeqInfo) -> np.ndarray:

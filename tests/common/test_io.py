@@ -7,7 +7,9 @@ import stat
 
 import pytest
 
-from nuscmot.common.io import atomic_dir, atomic_open, write_json
+from nuscmot.common.errors import InputError
+from nuscmot.common.io import atomic_dir, atomic_open, csv_cell, read_json, write_csv, write_json
+from nuscmot.common.mot import read_dets
 
 
 def test_atomic_open_replaces_only_on_success(tmp_path):
@@ -67,3 +69,33 @@ def test_save_torch_failure_is_one_line_and_keeps_the_old_file(tmp_path, monkeyp
     assert str(err.value).startswith(f"{path}: cannot write") and "\n" not in str(err.value)
     assert torch.equal(torch.load(path)["w"], torch.ones(2))
     assert [p.name for p in tmp_path.iterdir()] == ["ckpt.pth"]
+
+
+def test_write_csv_formats_every_cell_one_way(tmp_path):
+    path = tmp_path / "t.csv"
+    write_csv(path, ["a", "b", "c", "d"], [[1, 0.5, None, "x"], [True, 1 / 3, "", 2.0]])
+    assert path.read_text() == "a,b,c,d\n1,0.500000,,x\nTrue,0.333333,,2.000000\n"
+    assert csv_cell(None) == "" and csv_cell(3) == "3"
+
+
+def test_read_json_policy(tmp_path):
+    path = tmp_path / "m.json"
+    with pytest.raises(InputError, match=r"m\.json: missing metrics JSON"):
+        read_json(path, "metrics JSON")
+    with pytest.raises(InputError, match="missing metrics file"):
+        read_json(path, "metrics JSON", missing="missing metrics file")
+    path.write_text('{"a": 1,')
+    with pytest.raises(InputError, match=r"cannot read metrics JSON: corrupt JSON \(.* at line 1 column \d+\)"):
+        read_json(path, "metrics JSON")
+    path.write_text('{"a": 1}')
+    assert read_json(path) == {"a": 1}
+
+
+def test_missing_detection_file_is_an_error_and_empty_is_no_detections(tmp_path):
+    with pytest.raises(InputError, match=r"scene-1\.txt: missing detection file for sequence scene-1"):
+        read_dets(tmp_path / "scene-1.txt", 10)
+    (tmp_path / "scene-1.txt").write_text("")
+    assert read_dets(tmp_path / "scene-1.txt", 10).shape == (0, 10)
+    (tmp_path / "scene-1.txt").write_text("1,-1,1,1,5,5,0.9,1,-1,-1\n11,-1,1,1,5,5,0.9,1,-1,-1\n")
+    with pytest.raises(InputError, match=r"scene-1\.txt:2: frame 11 is beyond the sequence length 10"):
+        read_dets(tmp_path / "scene-1.txt", 10)

@@ -21,7 +21,8 @@ from nuscmot.common.mot import read_image_list, read_mot, read_seqinfo, read_seq
 from nuscmot.data.cam_pose import CameraPose
 from nuscmot.data.classes import CLASSES, build_category_lookup
 from nuscmot.data.coco import coco_dataset
-from nuscmot.data.convert import ImageBoxes, SceneJob, extract_images, load_nuscenes
+from nuscmot.data.convert import SceneJob, extract_images, load_nuscenes
+from nuscmot.data.records import ImageBoxes
 from nuscmot.data.mot_gt import scene_gt_rows, stable_track_ids, write_mot_dir
 from nuscmot.data.reference import devkit_boxes_2d
 from nuscmot.data.trajectories import trajectory_table

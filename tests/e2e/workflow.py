@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -15,6 +16,27 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 SNAKEFILE = ROOT / "Snakefile"
 TINY = ROOT / "tests" / "configs" / "tiny.yaml"
+
+
+def shadow_repo(workdir: Path) -> Path:
+    """A copy of the workflow and the package sources in ``workdir/repo``: `snakemake` then
+    runs that Snakefile, whose code inputs are the copied modules, so a test can edit (touch)
+    one without disturbing other tests. Jobs still run the installed package (same code)."""
+    repo = workdir / "repo"
+    if not repo.is_dir():
+        repo.mkdir()
+        shutil.copy2(SNAKEFILE, repo / "Snakefile")
+        for folder in ("workflow", "envs"):
+            shutil.copytree(ROOT / folder, repo / folder)
+        shutil.copytree(ROOT / "src" / "nuscmot", repo / "src" / "nuscmot",
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return repo
+
+
+def snakefile(workdir: Path) -> Path:
+    """The workdir's shadow Snakefile (:func:`shadow_repo`) if it has one, else the repo's."""
+    shadow = workdir / "repo" / "Snakefile"
+    return shadow if shadow.is_file() else SNAKEFILE
 
 
 def tiny_config(workdir: Path) -> dict:
@@ -36,7 +58,7 @@ def snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 900)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
     env.setdefault("OMP_NUM_THREADS", "1")
     cmd = [
-        sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE),
+        sys.executable, "-m", "snakemake", "-s", str(snakefile(workdir)),
         "--configfile", str(workdir / "config.yaml"), "--cores", "1", *args,
     ]
     proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)

@@ -11,6 +11,9 @@ TRACKERS = config["tracking"]["trackers"]
 SOURCES = config["tracking"].get("sources", ["detector", "gt"])
 SRC = Path(workflow.basedir) / "src" / "nuscmot"
 
+# the package is installed (make install); code inputs come from its import graph
+from nuscmot.common.imports import closure_files
+
 OUT = SimpleNamespace(
     # convert
     coco_train=f"{R}/coco/train.json",
@@ -70,17 +73,22 @@ def slice_json(*keys, **extra):
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
-def code(*packages):
-    """Source files a job runs, listed as inputs so that a code change reruns it."""
-    files = sorted(str(p) for p in (SRC / "common").glob("*.py"))
-    files.append(str(SRC / "__init__.py"))
-    for pkg in packages:
-        path = SRC / pkg
-        if path.is_dir():
-            files += sorted(str(p) for p in path.rglob("*.py"))
-        else:
-            files.append(str(path.with_suffix(".py")))
-    return [local(f) for f in files]  # never through a storage provider
+def code(entry, prune=()):
+    """The source files of ``python -m nuscmot.<entry>``: every nuscmot module it can import
+    (nuscmot.common.imports walks the imports with ast), listed as inputs so that editing a
+    module reruns exactly the jobs that run it. ``prune``: sub-packages the job never runs.
+    """
+    files = closure_files(
+        f"nuscmot.{entry}", tuple(f"nuscmot.{p}" for p in prune), SRC.parent
+    )
+    return [local(str(f)) for f in files]  # never through a storage provider
+
+
+def track_code(wildcards):
+    """`track`'s code: a Kalman job does not run the TrackSSM package that track imports lazily."""
+    return code(
+        "track", prune=() if wildcards.tracker == "trackssm" else ("tracking.trackssm",)
+    )
 
 
 def pretrained_input():
@@ -124,10 +132,13 @@ def use_tuned():
     return bool(config.get("compare", {}).get("use_tuned", False))
 
 
-def tracker_inputs(wildcards):
+def tracker_inputs(wildcards, dets=None):
+    """`track`'s inputs: detections (of the job's source, or ``dets``), the test sequences,
+    the TrackSSM model for that tracker, and best.json when the tuned settings are used.
+    """
     source = getattr(wildcards, "source", SOURCES[0])
     inputs = {
-        "dets": detections_dir(source),
+        "dets": dets or detections_dir(source),
         "mot_dir": OUT.mot_dir,
         "seqmap": OUT.seqmap,
     }
@@ -136,6 +147,13 @@ def tracker_inputs(wildcards):
     if use_tuned() and hasattr(wildcards, "source"):
         inputs["tuned"] = OUT.sweep_best
     return inputs
+
+
+def gap_tracker_inputs(wildcards):
+    """A gap-ablation tracking job's inputs: the level's GT-derived detections."""
+    return tracker_inputs(
+        wildcards, dets=GAP_OUT.detections.format(gap_level=wildcards.gap_level)
+    )
 
 
 def tuned_args(wildcards, input):

@@ -5,7 +5,7 @@ if config["dataset"].get("synthetic", False):
 
     rule synth:
         input:
-            code=code("data/synth", "synth"),
+            code=code("synth"),
         output:
             directory(DATAROOT),
         log:
@@ -23,7 +23,7 @@ if config["dataset"].get("synthetic", False):
 rule convert:
     input:
         dataroot=DATAROOT,
-        code=code("data", "convert"),
+        code=code("convert"),
     output:
         coco_train=OUT.coco_train,
         coco_val=OUT.coco_val,

@@ -11,7 +11,7 @@ rule train:
         coco_val=OUT.coco_val,
         dataroot=DATAROOT,
         pretrained=pretrained_input(),
-        code=code("detector", "train"),
+        code=code("train"),
     output:
         best=OUT.best_ckpt,
         latest=OUT.latest_ckpt,
@@ -44,7 +44,7 @@ rule evaluate_detector:
         coco_val=OUT.coco_val,
         coco_test=OUT.coco_test,
         dataroot=DATAROOT,
-        code=code("detector", "evaluate_detector"),
+        code=code("evaluate_detector"),
     output:
         json=OUT.detector_metrics_json,
         md=OUT.detector_metrics_md,
@@ -75,7 +75,7 @@ rule infer:
         mot_dir=OUT.mot_dir,
         seqmap=OUT.seqmap,
         dataroot=DATAROOT,
-        code=code("detector", "infer"),
+        code=code("infer"),
     output:
         dets=directory(OUT.detections_dir),
         timing=OUT.infer_timing,
@@ -105,7 +105,7 @@ use rule infer as infer_tune with:
         mot_dir=OUT.mot_tune,
         seqmap=OUT.seqmap_tune,
         dataroot=DATAROOT,
-        code=code("detector", "infer"),
+        code=code("infer"),
     output:
         dets=directory(OUT.detections_tune),
         timing=f"{R}/tune/infer_timing.json",

@@ -6,7 +6,7 @@ rule evaluate_tracker:
         results=OUT.tracking_dir,
         mot_dir=OUT.mot_dir,
         seqmap=OUT.seqmap,
-        code=code("evaluation", "evaluate_tracking"),
+        code=code("evaluate_tracking"),
     output:
         csv=OUT.metrics_csv,
         json=OUT.metrics_json,
@@ -32,7 +32,7 @@ use rule evaluate_tracker as evaluate_tracker_ego with:
         results=OUT.tracking_ego_dir,
         mot_dir=OUT.mot_dir,
         seqmap=OUT.seqmap,
-        code=code("evaluation", "evaluate_tracking"),
+        code=code("evaluate_tracking"),
     output:
         csv=OUT.metrics_ego_csv,
         json=OUT.metrics_ego_json,
@@ -50,7 +50,7 @@ rule compare_idsw:
         dets=[detections_dir(s) for s in SOURCES],
         mot_dir=OUT.mot_dir,
         seqmap=OUT.seqmap,
-        code=code("evaluation", "compare_idsw"),
+        code=code("compare_idsw"),
     output:
         csv=report(OUT.compare_csv, caption="../report/compare.rst", category="Verdict"),
         md=OUT.compare_md,

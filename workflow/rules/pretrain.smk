@@ -11,6 +11,7 @@
 # byte-identically from its seed. Nothing in `all` depends on these rules.
 
 if config["dataset"].get("synthetic", False) and "pretrain" in config:
+    from nuscmot.common.errors import InputError
     from nuscmot.data.synth.config import check_disjoint_worlds, synth_config
 
     try:  # the pretraining world must share no scene or token with the demo's
@@ -18,7 +19,7 @@ if config["dataset"].get("synthetic", False) and "pretrain" in config:
             synth_config(config["synth"]), synth_config(config["pretrain"]["synth"])
         )
     except InputError as exc:
-        raise WorkflowError(f"config: {exc}") from None
+        config_error(f": {exc}")
 
 
 PRE = SimpleNamespace(
@@ -47,7 +48,7 @@ PRE_OUT = SimpleNamespace(
 
 rule pretrain_synth:
     input:
-        code=code("data/synth", "synth"),
+        code=code("synth"),
     output:
         directory(PRE.dataroot),
     log:
@@ -63,7 +64,7 @@ rule pretrain_synth:
 rule pretrain_convert:
     input:
         dataroot=PRE.dataroot,
-        code=code("data", "convert"),
+        code=code("convert"),
     output:
         coco_train=PRE_OUT.coco_train,
         coco_val=PRE_OUT.coco_val,
@@ -92,7 +93,7 @@ rule pretrain_train:
         coco_train=PRE_OUT.coco_train,
         coco_val=PRE_OUT.coco_val,
         dataroot=PRE.dataroot,
-        code=code("detector", "train"),
+        code=code("train"),
     output:
         best=PRE_OUT.best,
         latest=PRE_OUT.latest,

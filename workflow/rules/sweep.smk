@@ -8,13 +8,6 @@
 #                             (once per gap_ablation.ego_compensation setting) and evaluation
 #                             per level, curves vs drop rate
 
-import sys
-
-from snakemake.exceptions import WorkflowError
-
-if str(SRC.parent) not in sys.path:  # nuscmot itself, also when it is not installed
-    sys.path.append(str(SRC.parent))
-
 from nuscmot.common.errors import InputError
 from nuscmot.sweep.plan import SweepPlan
 
@@ -38,10 +31,7 @@ GAP_OUT = SimpleNamespace(
 try:
     SWEEP = SweepPlan(config)
 except InputError as exc:
-    raise WorkflowError(
-        f"{', '.join(map(str, workflow.config_settings.configfiles or ['config']))}: "
-        f"invalid config: {exc}"
-    ) from None
+    config_error(f": {exc}")
 
 
 # ------------------------------------------------------------------ sweep on the tuning split
@@ -50,9 +40,7 @@ except InputError as exc:
 rule sweep_block:
     input:
         unpack(tune_inputs),
-        code=code(
-            "tracking", "evaluation", "sweep", "track", "sweep_block", "data/cam_pose"
-        ),
+        code=code("sweep_block"),
     output:
         SWEEP_OUT.block,
     log:
@@ -79,7 +67,7 @@ rule sweep_block:
 rule sweep_tracking:
     input:
         blocks=per_source(SWEEP_OUT.block),
-        code=code("sweep", "sweep_summary"),
+        code=code("sweep_summary"),
     output:
         csv=report(
             SWEEP_OUT.summary, caption="../report/sweep_summary.rst", category="Sweep"
@@ -112,7 +100,7 @@ rule gap_detections:
     input:
         mot_dir=OUT.mot_dir,
         seqmap=OUT.seqmap,
-        code=code("tracking", "gt_detections"),
+        code=code("gt_detections"),
     output:
         directory(GAP_OUT.detections),
     log:
@@ -130,19 +118,10 @@ rule gap_detections:
         " --seqmap {input.seqmap:q} --out-dir {output:q} > {log:q} 2>&1"
 
 
-rule gap_track:
+use rule run_tracker as gap_track with:
     input:
-        unpack(
-            lambda wildcards: (
-                {"model": OUT.trackssm_model}
-                if wildcards.tracker == "trackssm"
-                else {}
-            )
-        ),
-        dets=GAP_OUT.detections,
-        mot_dir=OUT.mot_dir,
-        seqmap=OUT.seqmap,
-        code=code("tracking", "track", "data/cam_pose", "data/geometry"),
+        unpack(gap_tracker_inputs),
+        code=track_code,
     output:
         directory(GAP_OUT.tracking),
     log:
@@ -153,25 +132,20 @@ rule gap_track:
         gap_level=SWEEP.level_regex,
         ego=SWEEP.ego_regex,
         tracker="[a-z0-9_]+",
-    conda:
-        "../../envs/tracking.yaml"
     params:
         cfg=lambda wildcards: SWEEP.gap_track_params(wildcards.tracker, wildcards.ego),
-        model=lambda wildcards, input: (
+        model=lambda wc, input: (
             f"--model {input.model}" if "model" in input.keys() else ""
         ),
-    shell:
-        "python -m nuscmot.track --params {params.cfg:q} --tracker {wildcards.tracker}"
-        " --dets-dir {input.dets:q} --mot-dir {input.mot_dir:q} --seqmap {input.seqmap:q}"
-        " {params.model} --out-dir {output:q} > {log:q} 2>&1"
+        tuned="",
 
 
-rule gap_evaluate:
+use rule evaluate_tracker as gap_evaluate with:
     input:
         results=GAP_OUT.tracking,
         mot_dir=OUT.mot_dir,
         seqmap=OUT.seqmap,
-        code=code("evaluation", "evaluate_tracking"),
+        code=code("evaluate_tracking"),
     output:
         csv=GAP_OUT.metrics_csv,
         json=GAP_OUT.metrics_json,
@@ -183,14 +157,6 @@ rule gap_evaluate:
         gap_level=SWEEP.level_regex,
         ego=SWEEP.ego_regex,
         tracker="[a-z0-9_]+",
-    conda:
-        "../../envs/evaluation.yaml"
-    params:
-        cfg=slice_json("evaluation"),
-    shell:
-        "python -m nuscmot.evaluate_tracking --params {params.cfg:q} --tracker {wildcards.tracker}"
-        " --results {input.results:q} --mot-dir {input.mot_dir:q} --seqmap {input.seqmap:q}"
-        " --out-csv {output.csv:q} --out-json {output.json:q} > {log:q} 2>&1"
 
 
 rule gap_ablation:
@@ -201,7 +167,7 @@ rule gap_ablation:
             ego=list(SWEEP.ego),
             tracker=TRACKERS,
         ),
-        code=code("sweep", "gap_ablation_summary"),
+        code=code("gap_ablation_summary"),
     output:
         csv=report(
             GAP_OUT.curves_csv,

@@ -6,7 +6,7 @@ rule gt_detections:
     input:
         mot_dir=OUT.mot_dir,
         seqmap=OUT.seqmap,
-        code=code("tracking", "gt_detections"),
+        code=code("gt_detections"),
     output:
         directory(OUT.gt_detections_dir),
     log:
@@ -26,7 +26,7 @@ use rule gt_detections as gt_detections_tune with:
     input:
         mot_dir=OUT.mot_tune,
         seqmap=OUT.seqmap_tune,
-        code=code("tracking", "gt_detections"),
+        code=code("gt_detections"),
     output:
         directory(OUT.gt_detections_tune),
     log:
@@ -39,7 +39,7 @@ rule train_trackssm:
     input:
         traj_train=OUT.traj_train,
         traj_val=OUT.traj_val,
-        code=code("tracking", "train_trackssm"),
+        code=code("train_trackssm"),
     output:
         model=OUT.trackssm_model,
         heldout=OUT.trackssm_heldout,
@@ -61,7 +61,7 @@ rule train_trackssm:
 rule run_tracker:
     input:
         unpack(tracker_inputs),
-        code=code("tracking", "track", "data/cam_pose", "data/geometry"),
+        code=track_code,
     output:
         directory(OUT.tracking_dir),
     log:

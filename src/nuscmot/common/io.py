@@ -15,7 +15,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 from nuscmot.common.errors import OutputError
 
@@ -131,14 +131,36 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def read_json(path: str | Path, what: str = "JSON file") -> Any:
-    """A JSON document; a missing or unreadable file is one InputError naming it."""
+def read_json(path: str | Path, what: str = "JSON file", missing: str | None = None) -> Any:
+    """A JSON document. The one policy for a bad file, as one InputError naming it: absent ->
+    ``missing`` (default 'missing <what>'); unreadable or not JSON -> 'cannot read <what> (...)'."""
     from nuscmot.common.errors import InputError
 
     path = Path(path)
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InputError(path, f"missing {what}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(path, missing or f"missing {what}") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(path, f"cannot read {what}: corrupt JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    except (OSError, UnicodeDecodeError) as exc:
         raise InputError(path, f"cannot read {what} ({exc})") from None
+
+
+def csv_cell(value: Any) -> str:
+    """A CSV cell: '' for None, 6 decimals for a float, str() for the rest."""
+    if value is None:
+        return ""
+    return f"{value:.6f}" if isinstance(value, float) else str(value)
+
+
+def write_csv(path: str | Path, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """A CSV table (header ``columns``, '\\n' line ends), written atomically; rows hold the
+    cell values in column order, formatted by :func:`csv_cell`."""
+    import csv
+
+    with atomic_open(Path(path), "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([csv_cell(v) for v in row])

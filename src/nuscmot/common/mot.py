@@ -188,3 +188,55 @@ def read_image_list(path: str | Path) -> list[str]:
         return [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
     except FileNotFoundError:
         raise InputError(path, "missing image list") from None
+
+
+def read_dets(path: str | Path, length: int) -> np.ndarray:
+    """One sequence's detections (MOT det format), frames checked against ``length``.
+
+    The one policy for a missing detection file, in every stage that reads detections
+    (tracking, sweeps, evaluation): every stage that makes detections writes one file per
+    sequence, empty when it found nothing, so an empty file is "no detections" and a missing
+    file is an InputError naming it (never a silently empty tracking).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, f"missing detection file for sequence {path.stem} (an empty file means no detections)")
+    rows = read_mot(path, "det")
+    check_rows(path, rows, length, unique_ids=False)
+    return rows
+
+
+def check_rows(path: Path, rows: np.ndarray, length: int, *, unique_ids: bool) -> None:
+    """Per-sequence checks on read rows: frames within ``length`` (seqinfo.ini) and, with
+    ``unique_ids``, no id twice in one frame; the error names the file and line."""
+    if not len(rows):
+        return
+    frames = rows[:, 0].astype(np.int64)
+    beyond = np.flatnonzero(frames > length)
+    if beyond.size:
+        i = int(beyond[0])
+        raise InputError(
+            path, f"frame {frames[i]} is beyond the sequence length {length} (seqinfo.ini)", line=_line_of_row(path, i)
+        )
+    if unique_ids:
+        ids = rows[:, 1].astype(np.int64)
+        order = np.lexsort((ids, frames))
+        same = (np.diff(frames[order]) == 0) & (np.diff(ids[order]) == 0)
+        if same.any():
+            i = int(order[np.flatnonzero(same)[0] + 1])
+            raise InputError(path, f"id {ids[i]} appears twice in frame {frames[i]}", line=_line_of_row(path, i))
+
+
+def _line_of_row(path: Path, row: int) -> int | None:
+    """1-based line number of the ``row``-th data row (``read_mot`` skips blank lines)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    seen = -1
+    for lineno, line in enumerate(lines, start=1):
+        if line.strip():
+            seen += 1
+            if seen == row:
+                return lineno
+    return None

@@ -9,23 +9,21 @@ then instance token, with ids 1..K. Images carry ``file_name`` (relative to the 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from nuscmot.data.classes import coco_categories
-
-if TYPE_CHECKING:
-    from nuscmot.data.convert import ImageBoxes
+from nuscmot.data.records import ImageBoxes
 
 DECIMALS = 3  # px; boxes are rounded for compact, stable JSON
 
 
-def image_order(images: Sequence["ImageBoxes"]) -> list["ImageBoxes"]:
+def image_order(images: Sequence[ImageBoxes]) -> list[ImageBoxes]:
     return sorted(images, key=lambda im: (im.scene_name, im.camera, im.timestamp, im.sample_data_token))
 
 
-def coco_dataset(images: Sequence["ImageBoxes"], classes: Sequence[str], min_visibility: int, info: dict[str, Any]) -> dict[str, Any]:
+def coco_dataset(images: Sequence[ImageBoxes], classes: Sequence[str], min_visibility: int, info: dict[str, Any]) -> dict[str, Any]:
     """A COCO dict of ``images`` keeping the boxes with visibility level >= ``min_visibility``."""
     out_images: list[dict[str, Any]] = []
     out_anns: list[dict[str, Any]] = []

@@ -30,11 +30,12 @@ from tqdm import tqdm
 
 from nuscmot.common.errors import InputError
 from nuscmot.common.io import atomic_dir, atomic_path, write_json
-from nuscmot.data.cam_pose import CameraPose, camera_pose
+from nuscmot.data.cam_pose import camera_pose
 from nuscmot.data.classes import CLASSES, DEFAULT_CATEGORY_MAP, build_category_lookup
 from nuscmot.data.coco import coco_dataset
 from nuscmot.data.geometry import CameraView, box_corners, project_boxes_2d
 from nuscmot.data.mot_gt import write_mot_dir
+from nuscmot.data.records import ImageBoxes
 from nuscmot.data.splits import OFFICIAL_SPLIT_KEYS, SPLITS_FILE, Splits, make_splits, official_scenes
 from nuscmot.data.trajectories import trajectory_table, write_trajectories
 
@@ -85,27 +86,6 @@ class Outputs:
     splits: Path
     tune_mot_dir: Path | None = None  # MOT GT of the tuning sequences (test camera, detector-val scenes)
     tune_seqmap: Path | None = None
-
-
-@dataclass
-class ImageBoxes:
-    """One camera keyframe and its kept 2D boxes (sorted by instance token)."""
-
-    scene_name: str
-    scene_token: str
-    camera: str
-    frame_index: int  # 0-based keyframe index in the scene
-    sample_data_token: str
-    timestamp: int
-    file_name: str  # relative to the dataroot
-    width: int
-    height: int
-    xyxy: np.ndarray  # (K, 4) float64
-    class_ids: np.ndarray  # (K,) int64, 1-based
-    visibility: np.ndarray  # (K,) int64, nuScenes level 1-4
-    instance_tokens: list[str]
-    annotation_tokens: list[str]
-    pose: CameraPose | None = None  # camera -> global pose and intrinsics (:mod:`.cam_pose`)
 
 
 @dataclass

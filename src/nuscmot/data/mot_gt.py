@@ -12,20 +12,18 @@ Every visibility level is kept; the evaluation decides what to ignore.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
 import numpy as np
 
 from nuscmot.common.mot import SeqInfo, write_image_list, write_mot, write_seqinfo, write_seqmap
 from nuscmot.data.cam_pose import CAM_POSE_FILE, pose_document, write_cam_poses
-
-if TYPE_CHECKING:
-    from nuscmot.data.convert import ImageBoxes
+from nuscmot.data.records import ImageBoxes
 
 KEYFRAME_RATE_HZ = 2.0
 
 
-def stable_track_ids(frames: Sequence["ImageBoxes"]) -> dict[str, int]:
+def stable_track_ids(frames: Sequence[ImageBoxes]) -> dict[str, int]:
     """``{instance_token: id}``, ids 1..N by first appearance (frame order, then token string)."""
     ids: dict[str, int] = {}
     for im in sorted(frames, key=lambda f: f.frame_index):
@@ -35,7 +33,7 @@ def stable_track_ids(frames: Sequence["ImageBoxes"]) -> dict[str, int]:
     return ids
 
 
-def scene_gt_rows(frames: Sequence["ImageBoxes"]) -> np.ndarray:
+def scene_gt_rows(frames: Sequence[ImageBoxes]) -> np.ndarray:
     """MOT gt rows (N, 9) of one scene's frames (one camera)."""
     frames = sorted(frames, key=lambda f: f.frame_index)
     ids = stable_track_ids(frames)
@@ -47,7 +45,7 @@ def scene_gt_rows(frames: Sequence["ImageBoxes"]) -> np.ndarray:
     return np.asarray(rows, dtype=np.float64).reshape(-1, 9)
 
 
-def write_mot_dir(mot_dir: Path, seqmap: Path, images: Sequence["ImageBoxes"], scenes: Sequence[str]) -> int:
+def write_mot_dir(mot_dir: Path, seqmap: Path, images: Sequence[ImageBoxes], scenes: Sequence[str]) -> int:
     """Write ``<mot_dir>/<scene>/{gt/gt.txt,seqinfo.ini,img1.txt,cam_pose.json}`` and the seqmap;
     returns the gt row count. Every frame must carry its camera pose."""
     by_scene: dict[str, list] = {name: [] for name in scenes}
@@ -74,7 +72,7 @@ def write_mot_dir(mot_dir: Path, seqmap: Path, images: Sequence["ImageBoxes"], s
     return n_rows
 
 
-def sequence_poses(name: str, frames: Sequence["ImageBoxes"]) -> dict:
+def sequence_poses(name: str, frames: Sequence[ImageBoxes]) -> dict:
     """The ``cam_pose.json`` document of one scene's frames (one camera, frame order)."""
     if any(f.pose is None for f in frames):
         raise ValueError(f"scene {name}: a frame has no camera pose")

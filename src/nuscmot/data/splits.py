@@ -9,7 +9,6 @@ seeded permutation); official val scenes are the tracking test set and never lea
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -17,6 +16,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from nuscmot.common.errors import InputError
+from nuscmot.common.io import read_json
 
 OFFICIAL_SPLIT_KEYS = {"v1.0-trainval": ("train", "val"), "v1.0-mini": ("mini_train", "mini_val")}
 SPLITS_FILE = "splits.json"
@@ -61,14 +61,7 @@ def official_scenes(version: str, dataroot: str | Path) -> tuple[list[str], list
 
 def read_splits_file(path: Path) -> tuple[list[str], list[str]]:
     """``{"train": [...], "val": [...]}`` from a dataset's splits.json."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(path, "missing splits file (needed for a version without official splits)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"cannot read splits file ({exc})") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(path, f"corrupt JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    data = read_json(path, "splits file", missing="missing splits file (needed for a version without official splits)")
     if not isinstance(data, dict):
         raise InputError(path, "must be a JSON object with 'train' and 'val' lists")
     out = []

@@ -11,14 +11,13 @@ keeps its id; the frames it was out of view are simply missing.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-if TYPE_CHECKING:
-    from nuscmot.data.convert import ImageBoxes
+from nuscmot.data.records import ImageBoxes
 
 SCHEMA = pa.schema(
     [
@@ -40,7 +39,7 @@ SCHEMA = pa.schema(
 )
 
 
-def trajectory_table(images: Sequence["ImageBoxes"]) -> pa.Table:
+def trajectory_table(images: Sequence[ImageBoxes]) -> pa.Table:
     """The trajectory table of ``images`` (all their kept boxes)."""
     rows = []
     for im in images:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nuscmot.common.config import from_dict
+from nuscmot.common.device import check_device
 from nuscmot.common.errors import InputError
 
 # depth / width multipliers of the official YOLOX exps; nano also uses depthwise convs.
@@ -20,7 +21,6 @@ MODEL_SIZES: dict[str, tuple[float, float]] = {
     "yolox_l": (1.0, 1.0),
     "yolox_x": (1.33, 1.25),
 }
-DEVICES = ("auto", "cpu", "cuda")
 
 
 @dataclass(frozen=True)
@@ -114,32 +114,16 @@ def detector_config(params: dict[str, Any], where: str = "--params") -> Detector
     return from_dict(DetectorConfig, params.get("cfg", params), where=f"{where}:detector").validate(where)
 
 
-def _check_device(device: str, where: str) -> None:
-    if device not in DEVICES:
-        raise InputError(where, f"device must be one of {', '.join(DEVICES)}, got {device!r}", key="device")
-
-
 def eval_config(params: dict[str, Any], where: str = "--params") -> EvalConfig:
     cfg = from_dict(EvalConfig, params.get("cfg", params), where=f"{where}:evaluate_detector")
-    _check_device(cfg.device, where)
+    check_device(cfg.device, where)
     return cfg
 
 
 def infer_config(params: dict[str, Any], where: str = "--params") -> InferConfig:
     cfg = from_dict(InferConfig, params.get("cfg", params), where=f"{where}:infer")
-    _check_device(cfg.device, where)
+    check_device(cfg.device, where)
     return cfg
-
-
-def resolve_device(device: str, where: str = "config") -> "Any":
-    """``auto`` -> CUDA when present, else CPU; ``cuda`` without a GPU is an InputError."""
-    import torch
-
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise InputError(where, "device: cuda requested but CUDA is not available", key="device")
-    return torch.device(device)
 
 
 def set_cpu_threads(threads: int) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import logging
 import os
 import random
@@ -27,6 +26,7 @@ import torch
 
 import nuscmot.detector  # noqa: F401  (makes yolox importable)
 from nuscmot.common.errors import InputError
+from nuscmot.common.io import read_json
 from nuscmot.detector.letterbox import letterbox
 from yolox.data import YoloBatchSampler
 from yolox.data.datasets import Dataset as YoloxDataset
@@ -39,12 +39,7 @@ def load_coco(path: str | Path, num_classes: int):
     from pycocotools.coco import COCO
 
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(path, "missing COCO JSON") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(path, f"cannot read COCO JSON ({exc})") from None
+    data = read_json(path, "COCO JSON")
     if not isinstance(data, dict) or not all(k in data for k in ("images", "annotations", "categories")):
         raise InputError(path, "not a COCO detection file (needs images, annotations, categories)")
     cat_ids = sorted(int(c["id"]) for c in data["categories"])

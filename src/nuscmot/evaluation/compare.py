@@ -7,7 +7,6 @@ delta with the explanatory variables (detection gaps, crowding), and renders the
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from nuscmot.common.errors import InputError
+from nuscmot.common.io import read_json
 from nuscmot.evaluation.metrics import IDSW_CONVENTION
 
 TABLE_COLUMNS = [
@@ -90,12 +90,7 @@ def validity(recall: float | None, baseline_idsw: int, baseline: str, cfg: Compa
 def load_metrics(path: str | Path, tracker: str, names: Sequence[str]) -> dict[str, Any]:
     """A metrics JSON from ``evaluate_tracking``, checked against the tracker and the seqmap."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(path, "missing metrics file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(path, f"cannot read metrics JSON ({exc})") from None
+    data = read_json(path, "metrics JSON", missing="missing metrics file")
     if not isinstance(data, dict) or not isinstance(data.get("sequences"), dict) or not isinstance(data.get("overall"), dict):
         raise InputError(path, "not a metrics JSON from evaluate_tracking (needs 'sequences' and 'overall')")
     if data.get("tracker") != tracker:

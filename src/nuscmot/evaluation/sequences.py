@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from nuscmot.common.errors import InputError
-from nuscmot.common.mot import read_mot, read_seqinfo
+from nuscmot.common.mot import check_rows, read_dets, read_mot, read_seqinfo
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ def load_gt(mot_dir: str | Path, name: str) -> GroundTruth:
     info = read_seqinfo(Path(mot_dir) / name / "seqinfo.ini")
     path = gt_path(mot_dir, name)
     rows = read_mot(path, "gt")
-    _check_rows(path, rows, info.length, unique_ids=True)
+    check_rows(path, rows, info.length, unique_ids=True)
     return GroundTruth(name=name, length=info.length, rows=rows, path=path)
 
 
@@ -45,52 +45,13 @@ def load_results(results_dir: str | Path, name: str, length: int) -> np.ndarray:
     if not path.is_file():
         raise InputError(path, f"missing result file for sequence {name} (an empty file means no tracks)")
     rows = read_mot(path, "result")
-    _check_rows(path, rows, length, unique_ids=True)
+    check_rows(path, rows, length, unique_ids=True)
     return rows
 
 
 def load_detections(dets_dir: str | Path, name: str, length: int) -> np.ndarray:
-    """Read ``<dets_dir>/<name>.txt`` (MOT det format). Empty is valid; missing is an InputError."""
-    path = Path(dets_dir) / f"{name}.txt"
-    if not path.is_file():
-        raise InputError(path, f"missing detection file for sequence {name}")
-    rows = read_mot(path, "det")
-    _check_rows(path, rows, length, unique_ids=False)
-    return rows
-
-
-def _check_rows(path: Path, rows: np.ndarray, length: int, *, unique_ids: bool) -> None:
-    if not len(rows):
-        return
-    frames = rows[:, 0].astype(np.int64)
-    beyond = np.flatnonzero(frames > length)
-    if beyond.size:
-        i = int(beyond[0])
-        raise InputError(
-            path, f"frame {frames[i]} is beyond the sequence length {length} (seqinfo.ini)", line=_line_of_row(path, i)
-        )
-    if unique_ids:
-        ids = rows[:, 1].astype(np.int64)
-        order = np.lexsort((ids, frames))
-        same = (np.diff(frames[order]) == 0) & (np.diff(ids[order]) == 0)
-        if same.any():
-            i = int(order[np.flatnonzero(same)[0] + 1])
-            raise InputError(path, f"id {ids[i]} appears twice in frame {frames[i]}", line=_line_of_row(path, i))
-
-
-def _line_of_row(path: Path, row: int) -> int | None:
-    """1-based line number of the ``row``-th data row (``read_mot`` skips blank lines)."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return None
-    seen = -1
-    for lineno, line in enumerate(lines, start=1):
-        if line.strip():
-            seen += 1
-            if seen == row:
-                return lineno
-    return None
+    """``<dets_dir>/<name>.txt`` through :func:`nuscmot.common.mot.read_dets` (its policy)."""
+    return read_dets(Path(dets_dir) / f"{name}.txt", length)
 
 
 def frame_groups(frames: np.ndarray, ids: np.ndarray, length: int) -> list[np.ndarray]:

@@ -122,12 +122,3 @@ def geometry_mismatch(trained_on: TrainedOn, frame_rate: float, width: int, heig
     return "; ".join(problems) or None
 
 
-def resolve_device(device: str) -> torch.device:
-    """``auto`` -> CUDA when present, else CPU; ``cuda`` without a GPU is an error."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise InputError("tracking.motion.trackssm", "device 'cuda' requested but CUDA is not available", key="device")
-    if device not in ("cpu", "cuda"):
-        raise InputError("tracking.motion.trackssm", f"unknown device {device!r} (auto | cpu | cuda)", key="device")
-    return torch.device(device)

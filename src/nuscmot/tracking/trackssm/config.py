@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from nuscmot.common.device import check_device
 from nuscmot.common.errors import InputError
 
-DEVICES = ("auto", "cpu", "cuda")
 FALLBACKS = ("hold", "constant_velocity")
 WHERE = "tracking.motion.trackssm"
 
@@ -32,8 +32,7 @@ class TrackSSMMotionConfig:
     allow_rate_mismatch: bool = False
 
     def __post_init__(self) -> None:
-        if self.device not in DEVICES:
-            raise InputError(WHERE, f"unknown device {self.device!r} (auto | cpu | cuda)", key="device")
+        check_device(self.device, WHERE)
         if isinstance(self.rollout_horizon, bool) or not isinstance(self.rollout_horizon, int) or self.rollout_horizon < 1:
             raise InputError(WHERE, f"must be an integer >= 1, got {self.rollout_horizon!r}", key="rollout_horizon")
         if self.rollout_fallback not in FALLBACKS:
