@@ -130,10 +130,15 @@ def test_sequence_without_detections_gives_an_empty_file(tiny_converted, tiny_co
     dets = tmp_path / "dets"
     dets.mkdir()
     names = read_seqmap(tiny_converted.seqmap)
-    (dets / f"{names[0]}.txt").write_text("")
+    for n in names:  # an empty det file: no detections
+        (dets / f"{n}.txt").write_text("")
     track.main(track_args(tiny_config, "kalman", dets, tiny_converted, tmp_path / "out"))
-    for n in names:  # the others have no det file at all
+    for n in names:
         assert (tmp_path / "out" / f"{n}.txt").read_text() == ""
+    (dets / f"{names[-1]}.txt").unlink()  # a missing one is an error (nuscmot.common.mot.read_dets)
+    with pytest.raises(InputError, match=rf"{names[-1]}\.txt: missing detection file for sequence {names[-1]}"):
+        track.main(track_args(tiny_config, "kalman", dets, tiny_converted, tmp_path / "out2"))
+    assert not (tmp_path / "out2").exists()
 
 
 def test_bad_checkpoint_is_an_input_error_naming_the_file(dets_dir, tiny_converted, tiny_config, tmp_path):
@@ -247,6 +252,8 @@ def test_detection_scores_outside_0_1_are_an_error_unless_transformed(tiny_conve
     dets.mkdir()
     rows = ["1,-1,10.00,20.00,30.00,40.00,0.9000,1,-1,-1", "", "2,-1,12.00,20.00,30.00,40.00,16.0000,1,-1,-1",
             "3,-1,14.00,20.00,30.00,40.00,-0.8500,1,-1,-1"]
+    for n in names[1:]:
+        (dets / f"{n}.txt").write_text("")
     (dets / f"{names[0]}.txt").write_text("\n".join(rows) + "\n")
     with pytest.raises(InputError) as err:
         track.main(track_args(tiny_config, "kalman", dets, tiny_converted, tmp_path / "out"))
