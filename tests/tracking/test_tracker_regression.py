@@ -16,11 +16,12 @@ import numpy as np
 import pytest
 import torch
 
+from nuscmot.tracking.config import AssociationConfig
 from nuscmot.tracking.ego import sequence_homographies
 from nuscmot.tracking.gt_detections import DegradeConfig, degrade
 from nuscmot.tracking.kalman import KalmanMotion
 from nuscmot.tracking.simulate import Camera, simulate_scene
-from nuscmot.tracking.tracker import Tracker, track_sequence
+from nuscmot.tracking.tracker import track_sequence
 
 CAM = Camera(800, 450)
 N_FRAMES = 30
@@ -33,7 +34,8 @@ CASES = {
     "loose-kalman-12hz": ({**LOOSE, "max_age_s": 1.0}, "kalman", 12.0, False),
     "classless-noreanchor-kalman": ({"per_class": False, "reanchor": False, "min_hits": 1}, "kalman", 2.0, False),
     "strict-kalman": ({"min_hits": 3, "max_age_s": 2.0, "min_box_area": 400.0, "duplicate_thresh": 0.9,
-                       "track_high_thresh": 0.6, "track_low_thresh": 0.2, "new_track_thresh": 0.7}, "kalman", 2.0, False),
+                       "track_high_thresh": 0.6, "track_low_thresh": 0.2, "new_track_thresh": 0.7},
+                      "kalman", 2.0, False),
     "ego-kalman": (LOOSE, "kalman", 2.0, True),
     "instant-kalman": ({**LOOSE, "min_hits": 1}, "kalman", 2.0, False),
     "loose-trackssm": (LOOSE, "trackssm", 2.0, False),
@@ -114,9 +116,9 @@ def run_case(name: str) -> np.ndarray:
     settings, motion, rate, ego = CASES[name]
     out = []
     for i, (dets, warps) in enumerate(sequences()):
-        tracker = Tracker(**settings, ego_compensation=ego)
+        cfg = AssociationConfig(**settings, ego_compensation=ego)
         m = KalmanMotion() if motion == "kalman" else trackssm_motion()
-        rows = track_sequence(tracker, m, dets, N_FRAMES, rate, warps if ego else None)
+        rows = track_sequence(cfg, m, dets, N_FRAMES, rate, warps if ego else None)
         out.append(np.column_stack([rows, np.full(len(rows), i)]))
     return np.concatenate(out)
 
