@@ -39,11 +39,12 @@ import yaml  # noqa: E402
 from tabulate import tabulate  # noqa: E402
 
 from nuscmot.tracking.boxes import interpolate_boxes, tlwh_to_xyah, xyah_to_tlwh  # noqa: E402
+from nuscmot.tracking.config import AssociationConfig  # noqa: E402
 from nuscmot.tracking.gt_detections import DegradeConfig, degrade  # noqa: E402
 from nuscmot.tracking.kalman import KalmanMotion  # noqa: E402
 from nuscmot.tracking.motion import MotionModel  # noqa: E402
 from nuscmot.tracking.simulate import Camera, simulate_scene  # noqa: E402
-from nuscmot.tracking.tracker import Tracker, track_sequence  # noqa: E402
+from nuscmot.tracking.tracker import track_sequence  # noqa: E402
 from nuscmot.tracking.trackssm.checkpoint import load_checkpoint  # noqa: E402
 from nuscmot.tracking.trackssm.model import ModelConfig, TrackSSM  # noqa: E402
 from nuscmot.tracking.trackssm.motion import TrackSSMMotion  # noqa: E402
@@ -164,12 +165,12 @@ def time_trackers(cases, dets, frames, repeats, association) -> list[tuple[float
     machine load hits every case alike."""
     best = [float("inf")] * len(cases)
     n_out = [0] * len(cases)
-    tracker = Tracker(**association)
+    cfg = AssociationConfig(**association)
     for _ in range(repeats):
         for i, (_, _, make) in enumerate(cases):
             motion = make()
             t0 = time.perf_counter()
-            out = track_sequence(tracker, motion, dets, frames, FRAME_RATE)
+            out = track_sequence(cfg, motion, dets, frames, FRAME_RATE)
             best[i] = min(best[i], time.perf_counter() - t0)
             n_out[i] = len(out)
     return [(frames / b, n) for b, n in zip(best, n_out)]

@@ -38,10 +38,11 @@ from nuscmot.common.config import from_dict  # noqa: E402
 from nuscmot.common.errors import InputError  # noqa: E402
 from nuscmot.common.io import atomic_dir, write_json  # noqa: E402
 from nuscmot.common.mot import SeqInfo, read_dets, read_seqinfo, read_seqmap, write_mot  # noqa: E402
+from nuscmot.tracking.config import AssociationConfig  # noqa: E402
 from nuscmot.tracking.kalman import KalmanConfig  # noqa: E402
 from nuscmot.tracking.motion import MotionModel  # noqa: E402
 from nuscmot.tracking.scores import ScoreTransform, checked_scores  # noqa: E402
-from nuscmot.tracking.tracker import Tracker, track_sequence  # noqa: E402
+from nuscmot.tracking.tracker import track_sequence  # noqa: E402
 
 log = logging.getLogger(__name__)
 TRACKERS = ("kalman", "trackssm")
@@ -115,16 +116,16 @@ def camera_homographies(seq_dir: Path, info: SeqInfo) -> np.ndarray:
     return sequence_homographies(poses.rotations, poses.intrinsic)
 
 
-def track_one(tracker: Tracker, make_motion: MotionFactory, mot_dir: Path, dets_dir: Path, name: str,
+def track_one(association: AssociationConfig, make_motion: MotionFactory, mot_dir: Path, dets_dir: Path, name: str,
               transform: ScoreTransform) -> tuple[np.ndarray, int, float]:
     """One sequence: (result rows, frames, seconds spent tracking, model building excluded)."""
     seqinfo = mot_dir / name / "seqinfo.ini"
     info = read_sequence(seqinfo)
     dets = read_detections(dets_dir / f"{name}.txt", info, transform)
-    warps = camera_homographies(mot_dir / name, info) if tracker.ego_compensation else None
+    warps = camera_homographies(mot_dir / name, info) if association.ego_compensation else None
     motion = make_motion(info, seqinfo)
     t0 = time.perf_counter()
-    rows = track_sequence(tracker, motion, dets, info.length, info.frame_rate, warps)
+    rows = track_sequence(association, motion, dets, info.length, info.frame_rate, warps)
     return rows, info.length, time.perf_counter() - t0
 
 
@@ -181,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if extra:
         raise InputError("--params", f"unknown key(s) {', '.join(extra)} (expected {', '.join(PARAM_KEYS)})")
     used = settings(params, args.tracker, args.tuned, args.source, args.ego)
-    tracker = from_dict(Tracker, used["association"], where="tracking.association")
+    association = from_dict(AssociationConfig, used["association"], where="tracking.association")
     transform = from_dict(ScoreTransform, params.get("score_transform"), where="tracking.score_transform")
     make_motion = motion_factory(args.tracker, used["motion"], args.model)
     dets_dir, mot_dir = Path(args.dets_dir), Path(args.mot_dir)
@@ -191,12 +192,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     frames, seconds = 0, 0.0
     with atomic_dir(args.out_dir) as tmp:
         for name in tqdm(names, desc=f"track {args.tracker}", leave=False):
-            rows, n, dt = track_one(tracker, make_motion, mot_dir, dets_dir, name, transform)
+            rows, n, dt = track_one(association, make_motion, mot_dir, dets_dir, name, transform)
             frames, seconds = frames + n, seconds + dt
             write_mot(tmp / f"{name}.txt", rows, "result")
         write_json(tmp / SETTINGS_FILE, {"tracker": args.tracker, "source": args.source, **used})
     log.info("%s%s: %d sequences, %d frames, %.0f frames/s (tracking only); settings: %s", args.tracker,
-             " (ego-motion compensated)" if tracker.ego_compensation else "", len(names), frames,
+             " (ego-motion compensated)" if association.ego_compensation else "", len(names), frames,
              frames / max(seconds, 1e-9), used["origin"])
 
 

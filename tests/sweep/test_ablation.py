@@ -101,9 +101,9 @@ def test_ego_compensation_axis_paths_and_params():
     on = json.loads(p.gap_track_params("kalman", "ego_compensation~true"))
     assert on == {"cfg": {"match_thresh": 0.9, "ego_compensation": True}, "motion": {"std_weight_position": 0.05}}
     # the tracker's own config class takes it
-    from nuscmot.tracking.tracker import Tracker
+    from nuscmot.tracking.config import AssociationConfig
 
-    assert from_dict(Tracker, on["cfg"], where="tracking.association").ego_compensation is True
+    assert from_dict(AssociationConfig, on["cfg"], where="tracking.association").ego_compensation is True
     assert list(plan().ego) == ["ego_compensation~false"]  # default: compensation off only
 
 

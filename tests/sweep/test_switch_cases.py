@@ -20,7 +20,8 @@ import pytest
 
 from nuscmot.evaluation.metrics import EvaluationConfig, evaluate_sequence, switch_events
 from nuscmot.tracking.kalman import KalmanMotion
-from nuscmot.tracking.tracker import Tracker, track_sequence
+from nuscmot.tracking.config import AssociationConfig
+from nuscmot.tracking.tracker import track_sequence
 
 
 def one_object(xs, w=10.0, h=25.0, cls=7):
@@ -33,7 +34,7 @@ def one_object(xs, w=10.0, h=25.0, cls=7):
 
 def switches(xs, **kwargs):
     gt, dets = one_object(xs, **kwargs)
-    res = track_sequence(Tracker(), KalmanMotion(), dets, len(xs), 2.0)
+    res = track_sequence(AssociationConfig(), KalmanMotion(), dets, len(xs), 2.0)
     return res, switch_events(evaluate_sequence("crafted", gt, res, len(xs), EvaluationConfig()))
 
 
@@ -69,7 +70,7 @@ def test_a_low_score_true_box_loses_its_track_to_a_high_score_neighbour():
     def events(score_of_a_at_4):
         score = np.where((gt[:, 1] == 1) & (gt[:, 0] == 4), score_of_a_at_4, 0.9)
         dets = np.column_stack([gt[:, 0], -np.ones(len(gt)), gt[:, 2:6], score, gt[:, 7], -np.ones((len(gt), 2))])
-        res = track_sequence(Tracker(), KalmanMotion(), dets, 7, 2.0)
+        res = track_sequence(AssociationConfig(), KalmanMotion(), dets, 7, 2.0)
         return switch_events(evaluate_sequence("crafted", gt, res, 7, EvaluationConfig()))
 
     assert events(0.4) == [(6, 1, 2)]

@@ -21,7 +21,8 @@ from nuscmot.tracking.ego import (
     warp_tlwh,
 )
 from nuscmot.tracking.kalman import KalmanFilter, KalmanMotion
-from nuscmot.tracking.tracker import Tracker, track_sequence
+from nuscmot.tracking.config import AssociationConfig
+from nuscmot.tracking.tracker import track_sequence
 
 W, H = 800, 450
 K = np.array([[633.0, 0.0, 408.0], [0.0, 633.0, 246.0], [0.0, 0.0, 1.0]])  # nuScenes CAM_FRONT at 800 px
@@ -245,8 +246,8 @@ def test_compensation_removes_switches_on_a_turning_camera(repo_root):
     cfg = association_config(repo_root)
     scores = {}
     for comp in (False, True):
-        tracker = Tracker(**{**cfg, "ego_compensation": comp})
-        rows = track_sequence(tracker, KalmanMotion(), det, n_frames, 2.0, warps if comp else None)
+        association = AssociationConfig(**{**cfg, "ego_compensation": comp})
+        rows = track_sequence(association, KalmanMotion(), det, n_frames, 2.0, warps if comp else None)
         scores[comp] = summarize([evaluate_sequence("turn", gt, rows, n_frames, EvaluationConfig())], 0.5)["OVERALL"]
     off, on = scores[False], scores[True]
     # measured: IDSW 43 -> 8, MOTA 0.45 -> 0.71, IDF1 0.40 -> 0.79 (seeds 1-5: the same direction)
@@ -259,8 +260,8 @@ def test_compensation_changes_nothing_when_the_camera_does_not_turn(repo_root):
     np.testing.assert_allclose(warps, np.repeat(np.eye(3)[None], len(warps), axis=0), atol=1e-12)
     n_frames = int(gt[:, 0].max())
     cfg = association_config(repo_root)
-    off = track_sequence(Tracker(**cfg), KalmanMotion(), det, n_frames, 2.0)
-    on = track_sequence(Tracker(**{**cfg, "ego_compensation": True}), KalmanMotion(), det, n_frames, 2.0, warps)
+    off = track_sequence(AssociationConfig(**cfg), KalmanMotion(), det, n_frames, 2.0)
+    on = track_sequence(AssociationConfig(**{**cfg, "ego_compensation": True}), KalmanMotion(), det, n_frames, 2.0, warps)
     assert len(off) > 0
     np.testing.assert_allclose(on, off, atol=1e-9)
 

@@ -60,16 +60,16 @@ def run_cell(tracker_name: str, association: Mapping[str, Any], motion: Mapping[
     """Track every sequence of ``gts`` (ground truth read once per block) with one cell's settings;
     the OVERALL metrics over the sequences."""
     from nuscmot.track import motion_factory, track_one
+    from nuscmot.tracking.config import AssociationConfig
     from nuscmot.tracking.scores import ScoreTransform
-    from nuscmot.tracking.tracker import Tracker
 
-    tracker = from_dict(Tracker, dict(association), where="tracking.association")
+    assoc = from_dict(AssociationConfig, dict(association), where="tracking.association")
     transform = from_dict(ScoreTransform, score_transform, where="tracking.score_transform")
     make_motion = motion_factory(tracker_name, dict(motion), model)
     names = list(gts)
     results = {}
     for name in names:
-        rows, _, _ = track_one(tracker, make_motion, mot_dir, dets_dir, name, transform)
+        rows, _, _ = track_one(assoc, make_motion, mot_dir, dets_dir, name, transform)
         write_mot(scratch / f"{name}.txt", rows, "result")
         results[name] = read_mot(scratch / f"{name}.txt", "result")
     rows, _ = evaluate_many(names, lambda n: (gts[n].rows, results[n], gts[n].length), cfg)

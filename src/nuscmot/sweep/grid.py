@@ -30,10 +30,10 @@ _SAFE = re.compile(r"^[A-Za-z0-9_.+-]+$")
 
 def association_types() -> dict[str, type]:
     """The declared type (``float``, ``int`` or ``bool``) of every ``tracking.association`` key."""
-    from nuscmot.tracking.tracker import Tracker
+    from nuscmot.tracking.config import AssociationConfig
 
-    hints = typing.get_type_hints(Tracker)
-    return {f.name: hints[f.name] for f in dataclasses.fields(Tracker) if f.init}
+    hints = typing.get_type_hints(AssociationConfig)
+    return {f.name: hints[f.name] for f in dataclasses.fields(AssociationConfig)}
 
 
 def motion_types() -> dict[str, type]:

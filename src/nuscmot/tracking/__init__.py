@@ -3,6 +3,8 @@
 - :mod:`~nuscmot.tracking.association`: pure matching functions (IoU cost, gated Hungarian).
 - :mod:`~nuscmot.tracking.motion`: the motion-model interface; :mod:`~nuscmot.tracking.kalman`
   and :mod:`~nuscmot.tracking.trackssm` implement it.
+- :mod:`~nuscmot.tracking.config`: the association config slice, the one home of its defaults,
+  types and ranges.
 - :mod:`~nuscmot.tracking.tracker`: the tracker (two-stage association, births, lost buffer).
 - :mod:`~nuscmot.tracking.ego`: ego-motion compensation (camera-rotation homography, box and
   Kalman-state warps).

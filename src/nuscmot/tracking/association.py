@@ -9,6 +9,8 @@ track).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
@@ -60,6 +62,40 @@ def linear_assignment(cost: np.ndarray, thresh: float) -> tuple[np.ndarray, np.n
     free_cols = np.ones(m, dtype=bool)
     free_cols[matches[:, 1]] = False
     return matches, rows_all[free_rows], cols_all[free_cols]
+
+
+@dataclass(frozen=True)
+class Association:
+    """The outcome of one association: matched pairs as track rows and detection indices of
+    the caller's arrays (``tracks[i]`` matched ``dets[i]``), and what was left on each side,
+    every array in the order its candidates were given."""
+
+    tracks: np.ndarray
+    dets: np.ndarray
+    unmatched_tracks: np.ndarray
+    unmatched_dets: np.ndarray
+
+
+def associate(
+    rows: np.ndarray,
+    dets: np.ndarray,
+    pred: np.ndarray,
+    boxes: np.ndarray,
+    thresh: float,
+    track_cls: np.ndarray | None = None,
+    det_cls: np.ndarray | None = None,
+) -> Association:
+    """Gated Hungarian (:func:`linear_assignment` at ``thresh``) between the tracks at ``rows``
+    of ``pred`` (predicted tlwh boxes) and the detections at indices ``dets`` of ``boxes``;
+    with ``track_cls``/``det_cls`` (indexed the same way) only equal classes can match."""
+    if not len(rows) or not len(dets):
+        none = np.zeros(0, dtype=np.int64)
+        return Association(rows[none], dets[none], rows, dets)
+    per_class = track_cls is not None and det_cls is not None
+    cost = iou_distance(pred[rows], boxes[dets], track_cls[rows] if per_class else None,
+                        det_cls[dets] if per_class else None)
+    m, free_rows, free_dets = linear_assignment(cost, thresh)
+    return Association(rows[m[:, 0]], dets[m[:, 1]], rows[free_rows], dets[free_dets])
 
 
 def duplicate_pairs(

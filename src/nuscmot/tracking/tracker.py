@@ -1,25 +1,30 @@
 """ByteTrack-style online tracker; the motion model is plugged in.
 
-Per frame (ByteTrack, Zhang et al. 2022):
+One :class:`Tracker` tracks one sequence: it mirrors the ``tracking.association`` config slice
+(:class:`~nuscmot.tracking.config.AssociationConfig`), owns the sequence's motion model and
+keeps the live tracks' state in one declared table (:class:`Tracks`). Per frame
+(:meth:`Tracker.step`), in ByteTrack's reading order (Zhang et al. 2022):
 
-0. with ``ego_compensation`` (and the sequence's camera poses), every track's motion state
-   is first warped by the homography of the camera's rotation since the previous frame
-   (:mod:`nuscmot.tracking.ego`; translation/parallax is not compensated);
-1. the motion model predicts every live track's box in one batched call;
-2. first association: high-score detections (``score >= track_high_thresh``) against the
+0. with ``ego_compensation`` (and the sequence's camera poses), every track's motion state is
+   warped by the homography of the camera's rotation since the previous frame
+   (:mod:`nuscmot.tracking.ego`; translation/parallax is not compensated); the motion model
+   then predicts every live track's box in one batched call;
+1. first association: high-score detections (``score >= track_high_thresh``) against the
    confirmed tracks (tracked and lost), cost ``1 - IoU`` gated at ``match_thresh``;
-3. second association: low-score detections (``track_low_thresh < score < track_high_thresh``)
-   against the confirmed tracks still unmatched that were tracked in the previous frame,
-   gated at ``second_match_thresh``;
-4. tentative tracks against the high-score detections left, gated at
-   ``unconfirmed_match_thresh``; a tentative track that misses a frame dies; one with
-   ``min_hits`` hits is confirmed (every track of the first frame is confirmed at once);
-5. unmatched tracked tracks become lost; lost tracks keep being predicted for ``max_age_s``
-   seconds (``round(max_age_s x frame rate)`` frames, the rate given per sequence to
-   :meth:`Tracker.reset`, from its ``seqinfo.ini``) and can be re-found, then die;
-   high-score detections left with
-   ``score >= new_track_thresh`` start tentative tracks;
-6. ByteTrack's duplicate removal between tracked and lost tracks.
+2. second association: low-score detections (``track_low_thresh < score < track_high_thresh``)
+   against the tracks left by step 1 that were tracked in the previous frame, gated at
+   ``second_match_thresh``;
+3. unconfirmed tracks: tentative tracks against the high-score detections step 1 left, gated
+   at ``unconfirmed_match_thresh``; the matches of steps 1-3 are then recorded together
+   (:meth:`Tracker._observe`, one batched motion-model correction), and a tentative track
+   with ``min_hits`` hits is confirmed (every track of the first frame is confirmed at once);
+4. births: high-score detections left after step 3 with ``score >= new_track_thresh`` start
+   tentative tracks;
+5. reaping: tracked tracks unmatched after step 2 become lost; tentative tracks that missed
+   this frame die, lost tracks die after ``max_age_s`` seconds (``round(max_age_s x frame
+   rate)`` frames, the rate of the sequence, from its ``seqinfo.ini``), and of a tracked and a
+   lost track closer than ``duplicate_thresh`` the younger dies (ByteTrack's
+   ``remove_duplicate_stracks``; tracks born this frame take no part); then the output.
 
 With ``per_class`` a track only ever matches detections of its own class. A track re-found
 after a gap re-anchors its motion state on the new observation when ``reanchor`` is set.
@@ -32,80 +37,89 @@ then box, then class), so output does not depend on the order of lines in the in
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from nuscmot.common.errors import InputError
-from nuscmot.tracking.association import duplicate_pairs, iou_distance, linear_assignment
+from nuscmot.tracking.association import Association, associate, duplicate_pairs
+from nuscmot.tracking.config import AssociationConfig
 from nuscmot.tracking.motion import MotionModel
+
+__all__ = ["AssociationConfig", "FrameDetections", "Tracker", "Tracks", "canonical_order", "max_age_frames",
+           "track_sequence"]
 
 TENTATIVE, TRACKED, LOST = 0, 1, 2
 
 
-@dataclass
+def _ints() -> np.ndarray:
+    return np.zeros(0, dtype=np.int64)
+
+
+@dataclass(slots=True)
+class Tracks:
+    """The live tracks' state, one row per track, rows in ascending internal id."""
+
+    tid: np.ndarray = field(default_factory=_ints)  # internal id (also the motion model's key)
+    cls: np.ndarray = field(default_factory=_ints)  # class of the track
+    status: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))  # TENTATIVE | TRACKED | LOST
+    hits: np.ndarray = field(default_factory=_ints)  # frames with an observation
+    start: np.ndarray = field(default_factory=_ints)  # frame of the first observation
+    last: np.ndarray = field(default_factory=_ints)  # frame of the last observation
+    public: np.ndarray = field(default_factory=_ints)  # output id, 0 until confirmed
+    score: np.ndarray = field(default_factory=lambda: np.zeros(0))  # last observed score
+    box: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))  # last observed box, tlwh
+
+    def __len__(self) -> int:
+        return len(self.tid)
+
+    def select(self, rows: np.ndarray) -> Tracks:
+        """The rows ``rows`` (indices or a boolean mask) as a new table."""
+        return Tracks(*(getattr(self, f.name)[rows] for f in dataclasses.fields(self)))
+
+    def extend(self, other: Tracks) -> Tracks:
+        """This table followed by ``other``'s rows."""
+        return Tracks(*(np.concatenate([getattr(self, f.name), getattr(other, f.name)])
+                        for f in dataclasses.fields(self)))
+
+
+@dataclass(frozen=True)
+class FrameDetections:
+    """One frame's detections in :func:`canonical_order`, and the indices of its score bands."""
+
+    boxes: np.ndarray  # (M, 4) tlwh
+    scores: np.ndarray  # (M,)
+    cls: np.ndarray  # (M,) int64
+    high: np.ndarray  # indices with score >= track_high_thresh (first association, births)
+    low: np.ndarray  # indices with track_low_thresh < score < track_high_thresh (second association)
+
+    @classmethod
+    def split(cls, dets: np.ndarray, cfg: AssociationConfig) -> FrameDetections:
+        """``dets`` (M, 6) ``x, y, w, h, score, class`` in any order."""
+        dets = canonical_order(np.asarray(dets, dtype=np.float64).reshape(-1, 6))
+        scores = dets[:, 4]
+        high = np.flatnonzero(scores >= cfg.track_high_thresh)
+        low = np.flatnonzero((scores > cfg.track_low_thresh) & (scores < cfg.track_high_thresh))
+        return cls(dets[:, :4], scores, dets[:, 5].astype(np.int64), high, low)
+
+
 class Tracker:
-    """Association thresholds mirror the ``tracking.association`` config slice."""
+    """Tracks one sequence recorded at ``frame_rate`` frames/s with ``cfg``'s association and
+    the ``motion`` model (fresh, holding no track); see the module docstring."""
 
-    track_high_thresh: float = 0.5
-    track_low_thresh: float = 0.1
-    new_track_thresh: float = 0.6
-    match_thresh: float = 0.8
-    second_match_thresh: float = 0.5
-    unconfirmed_match_thresh: float = 0.7
-    min_hits: int = 2
-    max_age_s: float = 15.0
-    per_class: bool = True
-    reanchor: bool = True
-    min_box_area: float = 10.0
-    duplicate_thresh: float = 0.15
-    ego_compensation: bool = False  # warp track states by the camera rotation (needs cam_pose.json)
+    __slots__ = ("cfg", "motion", "max_age", "tracks", "frames_seen", "_next_id", "_next_public")
 
-    motion: MotionModel | None = field(default=None, init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        for name in ("track_high_thresh", "track_low_thresh", "new_track_thresh", "match_thresh",
-                     "second_match_thresh", "unconfirmed_match_thresh", "duplicate_thresh"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
-                raise InputError("tracking.association", f"must be a number in [0, 1], got {value!r}", key=name)
-        if isinstance(self.min_hits, bool) or not isinstance(self.min_hits, int) or self.min_hits < 1:
-            raise InputError("tracking.association", "must be an integer >= 1", key="min_hits")
-        age = self.max_age_s
-        if isinstance(age, bool) or not isinstance(age, (int, float)) or not 0.0 <= age < math.inf:
-            raise InputError("tracking.association", f"must be a number of seconds >= 0, got {age!r}", key="max_age_s")
-        if self.track_low_thresh > self.track_high_thresh:
-            raise InputError("tracking.association", "track_low_thresh exceeds track_high_thresh", key="track_low_thresh")
-        self.max_age = 0
-        self._clear()
-
-    # -- state ---------------------------------------------------------------------------
-    def reset(self, motion: MotionModel, frame_rate: float) -> None:
-        """Start a new sequence (``frame_rate`` frames/s, from its ``seqinfo.ini``) with a
-        fresh motion model."""
-        self.max_age = max_age_frames(self.max_age_s, frame_rate)
-        self._clear()
-        self.motion = motion
-
-    def _clear(self) -> None:
-        self.motion = None
-        self.frames_seen = 0
-        self._next_id = 1
-        self._next_public = 1
-        self.tid = np.zeros(0, dtype=np.int64)  # internal id, sorted ascending
-        self.cls = np.zeros(0, dtype=np.int64)
-        self.status = np.zeros(0, dtype=np.int8)
-        self.hits = np.zeros(0, dtype=np.int64)
-        self.start = np.zeros(0, dtype=np.int64)
-        self.last = np.zeros(0, dtype=np.int64)  # frame of the last observation
-        self.public = np.zeros(0, dtype=np.int64)  # 0 until confirmed
-        self.score = np.zeros(0)
-        self.box = np.zeros((0, 4))  # last observed box, tlwh
-
-    def _keep(self, keep: np.ndarray) -> None:
-        for name in ("tid", "cls", "status", "hits", "start", "last", "public", "score", "box"):
-            setattr(self, name, getattr(self, name)[keep])
+    def __init__(self, cfg: AssociationConfig, motion: MotionModel, frame_rate: float) -> None:
+        if not isinstance(cfg, AssociationConfig):
+            raise TypeError(f"cfg must be an AssociationConfig, got {type(cfg).__name__}")
+        self.cfg: AssociationConfig = cfg
+        self.motion: MotionModel = motion
+        self.max_age: int = max_age_frames(cfg.max_age_s, frame_rate)  # frames a lost track is kept
+        self.tracks: Tracks = Tracks()
+        self.frames_seen: int = 0
+        self._next_id: int = 1  # next internal id
+        self._next_public: int = 1  # next output id
 
     # -- one frame -----------------------------------------------------------------------
     def step(self, frame: int, dets: np.ndarray, homography: np.ndarray | None = None) -> np.ndarray:
@@ -115,128 +129,149 @@ class Tracker:
 
         Returns result rows (K, 10) ``frame, id, x, y, w, h, score, class, -1, -1``.
         """
-        if self.motion is None:
-            raise RuntimeError("Tracker.reset(motion, frame_rate) must be called before step()")
-        dets = canonical_order(np.asarray(dets, dtype=np.float64).reshape(-1, 6))
-        boxes, scores, dcls = dets[:, :4], dets[:, 4], dets[:, 5].astype(np.int64)
+        d = FrameDetections.split(dets, self.cfg)
         first_frame = self.frames_seen == 0
         self.frames_seen += 1
+        pred = self._predict(homography)  # step 0
+        high = self._associate_high(pred, d)  # step 1
+        low = self._associate_low(pred, d, high)  # step 2
+        unconfirmed = self._associate_unconfirmed(pred, d, high)  # step 3
+        self._observe(frame, d, (high, low, unconfirmed))
+        n_old = len(self.tracks)
+        self._births(frame, d, unconfirmed.unmatched_dets, first_frame)  # step 4
+        self._reap(frame, pred, low.unmatched_tracks, unconfirmed.unmatched_tracks, n_old)  # step 5
+        return self._emit(frame)
 
-        if homography is not None and len(self.tid):
+    def _predict(self, homography: np.ndarray | None) -> np.ndarray:
+        """Step 0: warp every track state by ``homography`` (if given), then predict every
+        live track's box for this frame in one batched call; (N, 4) tlwh in row order."""
+        if not len(self.tracks):
+            return np.zeros((0, 4))
+        if homography is not None:
             self.motion.warp(homography)
-        pred = self.motion.predict(self.tid) if len(self.tid) else np.zeros((0, 4))
-        high = np.flatnonzero(scores >= self.track_high_thresh)
-        low = np.flatnonzero((scores > self.track_low_thresh) & (scores < self.track_high_thresh))
-        track_rows: list[np.ndarray] = []
-        det_rows: list[np.ndarray] = []
+        return self.motion.predict(self.tracks.tid)
 
-        # First association: confirmed tracks (tracked + lost) vs high-score detections.
-        pool = np.flatnonzero(self.status != TENTATIVE)
-        m, un_pool, un_high = self._match(pool, pred, high, boxes, dcls, self.match_thresh)
-        track_rows.append(pool[m[:, 0]])
-        det_rows.append(high[m[:, 1]])
-        # Second association: the remaining tracked tracks vs low-score detections.
-        rest = pool[un_pool]
-        rest = rest[self.status[rest] == TRACKED]
-        m, un_rest, _ = self._match(rest, pred, low, boxes, dcls, self.second_match_thresh)
-        track_rows.append(rest[m[:, 0]])
-        det_rows.append(low[m[:, 1]])
-        newly_lost = rest[un_rest]
-        # Tentative tracks vs the high-score detections left.
-        tentative = np.flatnonzero(self.status == TENTATIVE)
-        left = high[un_high]
-        m, un_tent, un_left = self._match(tentative, pred, left, boxes, dcls, self.unconfirmed_match_thresh)
-        track_rows.append(tentative[m[:, 0]])
-        det_rows.append(left[m[:, 1]])
-        dead_tentative = tentative[un_tent]
-        births = left[un_left]
-        births = births[scores[births] >= self.new_track_thresh]
+    def _classes(self, d: FrameDetections) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Track and detection classes for the gates, or (None, None) without ``per_class``."""
+        return (self.tracks.cls, d.cls) if self.cfg.per_class else (None, None)
 
-        # Matched tracks: record the observation; motion update or re-anchor after a gap.
-        t_rows = np.concatenate(track_rows)
-        d_rows = np.concatenate(det_rows)
-        order = np.argsort(self.tid[t_rows], kind="stable")
+    def _associate_high(self, pred: np.ndarray, d: FrameDetections) -> Association:
+        """Step 1: the confirmed tracks (tracked and lost) against the high-score detections,
+        gated at ``match_thresh``."""
+        pool = np.flatnonzero(self.tracks.status != TENTATIVE)
+        return associate(pool, d.high, pred, d.boxes, self.cfg.match_thresh, *self._classes(d))
+
+    def _associate_low(self, pred: np.ndarray, d: FrameDetections, high: Association) -> Association:
+        """Step 2: the tracks step 1 left that were tracked in the previous frame (a lost track
+        is never revived by a low score) against the low-score detections, gated at
+        ``second_match_thresh``. The tracks this leaves become lost (step 5)."""
+        rest = high.unmatched_tracks
+        rest = rest[self.tracks.status[rest] == TRACKED]
+        return associate(rest, d.low, pred, d.boxes, self.cfg.second_match_thresh, *self._classes(d))
+
+    def _associate_unconfirmed(self, pred: np.ndarray, d: FrameDetections, high: Association) -> Association:
+        """Step 3: the tentative tracks against the high-score detections step 1 left, gated at
+        ``unconfirmed_match_thresh``. The tentative tracks this leaves die (step 5), the
+        detections it leaves are the candidates for births (step 4)."""
+        tentative = np.flatnonzero(self.tracks.status == TENTATIVE)
+        return associate(tentative, high.unmatched_dets, pred, d.boxes, self.cfg.unconfirmed_match_thresh,
+                         *self._classes(d))
+
+    def _observe(self, frame: int, d: FrameDetections, steps: tuple[Association, ...]) -> None:
+        """Record the matches of steps 1-3: each matched track takes the detection's box and
+        score (and class, without ``per_class``), counts a hit and is tracked; a tentative
+        track reaching ``min_hits`` is confirmed. The motion model is corrected in one batched
+        call, in track order: ``update`` for tracks seen in the previous frame, ``reanchor``
+        for tracks re-found after a gap (``update`` for all without ``reanchor``)."""
+        t = self.tracks
+        t_rows = np.concatenate([s.tracks for s in steps])
+        d_rows = np.concatenate([s.dets for s in steps])
+        order = np.argsort(t.tid[t_rows], kind="stable")
         t_rows, d_rows = t_rows[order], d_rows[order]
-        gaps = frame - self.last[t_rows]
-        self.last[t_rows] = frame
-        self.hits[t_rows] += 1
-        self.box[t_rows] = boxes[d_rows]
-        self.score[t_rows] = scores[d_rows]
-        if not self.per_class:
-            self.cls[t_rows] = dcls[d_rows]
-        self.status[t_rows] = np.where(self.status[t_rows] == TENTATIVE, TENTATIVE, TRACKED)
-        promote = t_rows[(self.status[t_rows] == TENTATIVE) & (self.hits[t_rows] >= self.min_hits)]
-        self.status[promote] = TRACKED
+        gaps = frame - t.last[t_rows]
+        t.last[t_rows] = frame
+        t.hits[t_rows] += 1
+        t.box[t_rows] = d.boxes[d_rows]
+        t.score[t_rows] = d.scores[d_rows]
+        if not self.cfg.per_class:
+            t.cls[t_rows] = d.cls[d_rows]
+        t.status[t_rows] = np.where(t.status[t_rows] == TENTATIVE, TENTATIVE, TRACKED)
+        promote = t_rows[(t.status[t_rows] == TENTATIVE) & (t.hits[t_rows] >= self.cfg.min_hits)]
+        t.status[promote] = TRACKED
         self._publish(promote)
-        self.status[newly_lost] = LOST
-        if self.reanchor:
+        if self.cfg.reanchor:
             cont = gaps <= 1
-            self.motion.update(self.tid[t_rows[cont]], boxes[d_rows[cont]])
-            self.motion.reanchor(self.tid[t_rows[~cont]], boxes[d_rows[~cont]], gaps[~cont])
+            self.motion.update(t.tid[t_rows[cont]], d.boxes[d_rows[cont]])
+            self.motion.reanchor(t.tid[t_rows[~cont]], d.boxes[d_rows[~cont]], gaps[~cont])
         else:
-            self.motion.update(self.tid[t_rows], boxes[d_rows])
+            self.motion.update(t.tid[t_rows], d.boxes[d_rows])
 
-        # Deaths: tentative tracks that missed, lost tracks past max_age, duplicates.
-        dead = np.zeros(len(self.tid), dtype=bool)
-        dead[dead_tentative] = True
-        dead |= (self.status == LOST) & (frame - self.last > self.max_age)
-        tracked = np.flatnonzero((self.status == TRACKED) & ~dead)
-        lost = np.flatnonzero((self.status == LOST) & ~dead)
+    def _births(self, frame: int, d: FrameDetections, left: np.ndarray, first_frame: bool) -> None:
+        """Step 4: every detection ``left`` by step 3 (high-score, in canonical order) scoring
+        ``>= new_track_thresh`` starts a track with the next internal ids, tentative unless
+        this is the sequence's first frame or ``min_hits <= 1`` (then confirmed at once)."""
+        births = left[d.scores[left] >= self.cfg.new_track_thresh]
+        n = len(births)
+        if not n:
+            return
+        ids = np.arange(self._next_id, self._next_id + n, dtype=np.int64)
+        self._next_id += n
+        confirmed = first_frame or self.cfg.min_hits <= 1
+        born = Tracks(
+            tid=ids, cls=d.cls[births], status=np.full(n, TRACKED if confirmed else TENTATIVE, np.int8),
+            hits=np.ones(n, np.int64), start=np.full(n, frame, np.int64), last=np.full(n, frame, np.int64),
+            public=np.zeros(n, np.int64), score=d.scores[births], box=d.boxes[births],
+        )
+        self.tracks = self.tracks.extend(born)
+        if confirmed:
+            self._publish(np.arange(len(self.tracks) - n, len(self.tracks)))
+        self.motion.start(ids, d.boxes[births])
+
+    def _reap(self, frame: int, pred: np.ndarray, newly_lost: np.ndarray, missed: np.ndarray, n_old: int) -> None:
+        """Step 5: the tracks step 2 left become lost; the tentative tracks step 3 left
+        (``missed``) die, lost tracks unobserved for more than ``max_age`` frames die, and of a
+        tracked and a lost track closer than ``duplicate_thresh`` (last box against prediction)
+        the younger dies. Only the ``n_old`` rows that existed before step 4 take part."""
+        t = self.tracks
+        t.status[newly_lost] = LOST
+        dead = np.zeros(len(t), dtype=bool)
+        dead[missed] = True
+        dead |= (t.status == LOST) & (frame - t.last > self.max_age)
+        old = np.arange(len(t)) < n_old
+        tracked = np.flatnonzero(old & (t.status == TRACKED) & ~dead)
+        lost = np.flatnonzero(old & (t.status == LOST) & ~dead)
         if len(tracked) and len(lost):
             drop_t, drop_l = duplicate_pairs(
-                self.box[tracked], self.last[tracked] - self.start[tracked],
-                pred[lost], self.last[lost] - self.start[lost], self.duplicate_thresh,
+                t.box[tracked], t.last[tracked] - t.start[tracked],
+                pred[lost], t.last[lost] - t.start[lost], self.cfg.duplicate_thresh,
             )
             dead[tracked[drop_t]] = True
             dead[lost[drop_l]] = True
         if dead.any():
-            self.motion.remove(self.tid[dead])
-            self._keep(~dead)
+            self.motion.remove(t.tid[dead])
+            self.tracks = t.select(~dead)
 
-        # Births.
-        if len(births):
-            n = len(births)
-            ids = np.arange(self._next_id, self._next_id + n, dtype=np.int64)
-            self._next_id += n
-            confirmed = first_frame or self.min_hits <= 1
-            self.tid = np.concatenate([self.tid, ids])
-            self.cls = np.concatenate([self.cls, dcls[births]])
-            self.status = np.concatenate([self.status, np.full(n, TRACKED if confirmed else TENTATIVE, np.int8)])
-            self.hits = np.concatenate([self.hits, np.ones(n, np.int64)])
-            self.start = np.concatenate([self.start, np.full(n, frame, np.int64)])
-            self.last = np.concatenate([self.last, np.full(n, frame, np.int64)])
-            self.public = np.concatenate([self.public, np.zeros(n, np.int64)])
-            self.score = np.concatenate([self.score, scores[births]])
-            self.box = np.concatenate([self.box, boxes[births]])
-            if confirmed:
-                self._publish(np.arange(len(self.tid) - n, len(self.tid)))
-            self.motion.start(ids, boxes[births])
-
-        out = np.flatnonzero((self.status == TRACKED) & (self.last == frame))
-        out = out[self.box[out, 2] * self.box[out, 3] > self.min_box_area]
+    def _emit(self, frame: int) -> np.ndarray:
+        """Result rows (K, 10) of the confirmed tracks observed in ``frame`` whose box is larger
+        than ``min_box_area``, in row order: ``frame, id, x, y, w, h, score, class, -1, -1``."""
+        t = self.tracks
+        out = np.flatnonzero((t.status == TRACKED) & (t.last == frame))
+        out = out[t.box[out, 2] * t.box[out, 3] > self.cfg.min_box_area]
         rows = np.zeros((len(out), 10))
         rows[:, 0] = frame
-        rows[:, 1] = self.public[out]
-        rows[:, 2:6] = self.box[out]
-        rows[:, 6] = self.score[out]
-        rows[:, 7] = self.cls[out]
+        rows[:, 1] = t.public[out]
+        rows[:, 2:6] = t.box[out]
+        rows[:, 6] = t.score[out]
+        rows[:, 7] = t.cls[out]
         rows[:, 8:] = -1
         return rows
 
-    def _match(self, rows, pred, dets, boxes, dcls, thresh):
-        """Gated Hungarian between track rows and detection indices (per class if set)."""
-        if not len(rows) or not len(dets):
-            return np.zeros((0, 2), np.int64), np.arange(len(rows)), np.arange(len(dets))
-        cost = iou_distance(
-            pred[rows], boxes[dets],
-            self.cls[rows] if self.per_class else None, dcls[dets] if self.per_class else None,
-        )
-        return linear_assignment(cost, thresh)
-
     def _publish(self, rows: np.ndarray) -> None:
-        rows = rows[self.public[rows] == 0]
-        rows = rows[np.argsort(self.tid[rows], kind="stable")]
-        self.public[rows] = np.arange(self._next_public, self._next_public + len(rows))
+        """Give the not yet published tracks at ``rows`` the next output ids, in internal-id order."""
+        t = self.tracks
+        rows = rows[t.public[rows] == 0]
+        rows = rows[np.argsort(t.tid[rows], kind="stable")]
+        t.public[rows] = np.arange(self._next_public, self._next_public + len(rows))
         self._next_public += len(rows)
 
 
@@ -256,10 +291,10 @@ def canonical_order(dets: np.ndarray) -> np.ndarray:
     return dets[order]
 
 
-def track_sequence(tracker: Tracker, motion: MotionModel, dets: np.ndarray, n_frames: int, frame_rate: float,
+def track_sequence(cfg: AssociationConfig, motion: MotionModel, dets: np.ndarray, n_frames: int, frame_rate: float,
                    homographies: np.ndarray | None = None) -> np.ndarray:
-    """Run ``tracker`` over frames 1..n_frames of one sequence recorded at ``frame_rate``
-    frames/s (``seqinfo.ini``'s ``frameRate``).
+    """Track frames 1..n_frames of one sequence recorded at ``frame_rate`` frames/s
+    (``seqinfo.ini``'s ``frameRate``) with ``cfg``'s association and a fresh ``motion`` model.
 
     ``dets``: MOT det rows (``frame, -1, x, y, w, h, score, class, -1, -1``);
     ``homographies``: (n_frames, 3, 3), row f-1 maps frame f-1's pixels to frame f's
@@ -268,7 +303,7 @@ def track_sequence(tracker: Tracker, motion: MotionModel, dets: np.ndarray, n_fr
     """
     if homographies is not None and np.shape(homographies) != (n_frames, 3, 3):
         raise ValueError(f"homographies must be ({n_frames}, 3, 3), got {np.shape(homographies)}")
-    tracker.reset(motion, frame_rate)
+    tracker = Tracker(cfg, motion, frame_rate)
     dets = np.asarray(dets, dtype=np.float64).reshape(-1, 10)
     frames = dets[:, 0].astype(np.int64)
     order = np.argsort(frames, kind="stable")

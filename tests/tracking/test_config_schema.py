@@ -1,0 +1,124 @@
+"""The tracking config slices have one home, their dataclass: ``workflow/schemas/tracking.schema.yaml``
+must agree with it on every key, type, default, choice (enums) and, where the dataclass
+declares ranges (:func:`nuscmot.tracking.config.ranged`), range."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+
+import pytest
+import yaml
+
+from nuscmot.common.config import from_dict
+from nuscmot.common.errors import InputError
+from nuscmot.tracking import gt_detections, scores
+from nuscmot.tracking.config import RANGE_KEYWORDS, AssociationConfig, field_range
+from nuscmot.tracking.kalman import KalmanConfig
+from nuscmot.tracking.trackssm import config as motion_config
+from nuscmot.tracking.trackssm import train
+
+SCHEMA_TYPES = {float: "number", int: "integer", bool: "boolean"}
+
+# schema path below $defs -> (dataclass, choices of its str fields, whether it declares ranges)
+SLICES = {
+    ("tracking", "association"): (AssociationConfig, {}, True),
+    ("trackssm",): (train.TrainConfig, {"head": train.HEADS, "loss": train.LOSSES}, False),
+    ("gt_detections",): (gt_detections.DegradeConfig, {"drop_mode": gt_detections.DROP_MODES}, False),
+    ("tracking", "score_transform"): (scores.ScoreTransform, {"kind": scores.KINDS}, False),
+    ("tracking", "motion", "kalman"): (KalmanConfig, {}, False),
+    ("tracking", "motion", "trackssm"): (
+        motion_config.TrackSSMMotionConfig,
+        {"device": motion_config.DEVICES, "rollout_fallback": motion_config.FALLBACKS},
+        False,
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def schema(repo_root) -> dict:
+    return yaml.safe_load((repo_root / "workflow" / "schemas" / "tracking.schema.yaml").read_text())
+
+
+def resolve(node: dict, schema: dict) -> dict:
+    """``node`` with a local ``$ref`` (``#/$defs/...``) merged in (its own keys win)."""
+    ref = node.get("$ref")
+    if ref is None:
+        return node
+    assert ref.startswith("#/$defs/"), ref
+    target = schema["$defs"][ref.removeprefix("#/$defs/")]
+    return {**resolve(target, schema), **{k: v for k, v in node.items() if k != "$ref"}}
+
+
+def slice_properties(schema: dict, path: tuple[str, ...]) -> dict[str, dict]:
+    node = schema["$defs"][path[0]]
+    for key in path[1:]:
+        node = resolve(node["properties"][key], schema)
+    return {k: resolve(v, schema) for k, v in node["properties"].items()}
+
+
+def expected(cls: type, choices: dict, ranges: bool) -> dict[str, dict]:
+    """The schema property each field of ``cls`` implies: type or enum, default, range."""
+    hints = typing.get_type_hints(cls)
+    out = {}
+    for f in dataclasses.fields(cls):
+        kind = hints[f.name]
+        prop = {"enum": list(choices[f.name])} if kind is str else {"type": SCHEMA_TYPES[kind]}
+        prop["default"] = f.default
+        if ranges:
+            prop.update(field_range(f))
+        out[f.name] = prop
+    return out
+
+
+def described(prop: dict, ranges: bool) -> dict:
+    """What the agreement covers of a schema property."""
+    keys = ("type", "enum", "default", *(RANGE_KEYWORDS if ranges else ()))
+    return {k: prop[k] for k in keys if k in prop}
+
+
+@pytest.mark.parametrize("path", sorted(SLICES), ids=".".join)
+def test_schema_agrees_with_the_dataclass(schema, path):
+    cls, choices, ranges = SLICES[path]
+    props = slice_properties(schema, path)
+    want = expected(cls, choices, ranges)
+    assert sorted(props) == sorted(want), f"{'.'.join(path)}: keys differ from {cls.__name__}"
+    for key, prop in want.items():
+        got = described(props[key], ranges)
+        assert got == prop, f"{'.'.join(path)}.{key}: schema {got} != {cls.__name__} {prop}"
+        # == lets 1 equal 1.0 and True equal 1: the types must agree too (an int is a valid number)
+        kind = type(prop["default"])
+        assert isinstance(got["default"], (int, float) if kind is float else kind), (path, key)
+        assert not isinstance(got["default"], bool) or kind is bool, (path, key)
+
+
+def test_association_ranges_are_enforced():
+    """Every declared range rejects a value just outside it, naming the key in one line."""
+    for f in dataclasses.fields(AssociationConfig):
+        for keyword, bound in field_range(f).items():
+            outside = bound - 0.5 if keyword in ("minimum", "exclusiveMinimum") else bound + 0.5
+            if keyword.startswith("exclusive"):
+                outside = bound
+            with pytest.raises(InputError, match=rf"^tracking\.association \[{f.name}\]: must be .*, got "):
+                AssociationConfig(**{f.name: type(f.default)(outside)})
+
+
+@pytest.mark.parametrize("key,value", [("match_thresh", True), ("match_thresh", "0.5"), ("match_thresh", float("nan")),
+                                       ("max_age_s", float("inf")), ("min_hits", 2.0), ("per_class", 1)])
+def test_association_types_are_enforced(key, value):
+    with pytest.raises(InputError, match=rf"\[{key}\]"):
+        AssociationConfig(**{key: value})
+
+
+@pytest.mark.parametrize("config_file", ["config.yaml", "tests/configs/tiny.yaml"])
+def test_config_association_validates_and_builds(repo_root, schema, config_file):
+    """The shipped configs' association validates against the schema and builds the dataclass;
+    config.yaml sets every key (so that it documents them all)."""
+    import jsonschema
+
+    cfg = yaml.safe_load((repo_root / config_file).read_text())["tracking"]["association"]
+    node = schema["$defs"]["tracking"]["properties"]["association"]
+    jsonschema.validate(cfg, {**node, "$defs": schema["$defs"]})
+    assert from_dict(AssociationConfig, cfg, where="tracking.association") == AssociationConfig(**cfg)
+    if config_file == "config.yaml":
+        assert set(cfg) == set(node["properties"])
