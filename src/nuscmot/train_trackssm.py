@@ -26,6 +26,7 @@ import logging  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Sequence  # noqa: E402
 
+from nuscmot.common.device import resolve_device
 from nuscmot.common import cli  # noqa: E402
 from nuscmot.common.config import from_dict  # noqa: E402
 from nuscmot.common.errors import InputError, TrainingError  # noqa: E402
@@ -74,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise InputError("trackssm", str(exc), key="d_model") from None
 
     torch.set_num_threads(1)
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = resolve_device(cfg.device, "trackssm")
     train_df = read_trajectories(args.train)
     train_table = build_tracks(train_df)
     val_table = build_tracks(read_trajectories(args.val))

@@ -15,6 +15,7 @@ from nuscmot.common.errors import InputError
 from nuscmot.tracking import gt_detections, scores
 from nuscmot.tracking.config import RANGE_KEYWORDS, AssociationConfig, field_range
 from nuscmot.tracking.kalman import KalmanConfig
+from nuscmot.common.device import DEVICES
 from nuscmot.tracking.trackssm import config as motion_config
 from nuscmot.tracking.trackssm import train
 
@@ -23,13 +24,13 @@ SCHEMA_TYPES = {float: "number", int: "integer", bool: "boolean"}
 # schema path below $defs -> (dataclass, choices of its str fields, whether it declares ranges)
 SLICES = {
     ("tracking", "association"): (AssociationConfig, {}, True),
-    ("trackssm",): (train.TrainConfig, {"head": train.HEADS, "loss": train.LOSSES}, False),
+    ("trackssm",): (train.TrainConfig, {"head": train.HEADS, "loss": train.LOSSES, "device": DEVICES}, False),
     ("gt_detections",): (gt_detections.DegradeConfig, {"drop_mode": gt_detections.DROP_MODES}, False),
     ("tracking", "score_transform"): (scores.ScoreTransform, {"kind": scores.KINDS}, False),
     ("tracking", "motion", "kalman"): (KalmanConfig, {}, False),
     ("tracking", "motion", "trackssm"): (
         motion_config.TrackSSMMotionConfig,
-        {"device": motion_config.DEVICES, "rollout_fallback": motion_config.FALLBACKS},
+        {"device": DEVICES, "rollout_fallback": motion_config.FALLBACKS},
         False,
     ),
 }

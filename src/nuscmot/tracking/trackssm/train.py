@@ -31,6 +31,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from nuscmot.common.device import check_device
 from nuscmot.common.errors import InputError
 from nuscmot.tracking.boxes import cxcywh_to_tlwh, iou_pairs, tlwh_to_cxcywh, tlwh_to_xyah, xyah_to_tlwh
 from nuscmot.tracking.kalman import KalmanFilter
@@ -72,8 +73,10 @@ class TrainConfig:
     patience: int = 5
     seed: int = 0
     loss: str = "smooth_l1_giou"
+    device: str = "auto"  # auto | cpu | cuda (nuscmot.common.device)
 
     def __post_init__(self) -> None:
+        check_device(self.device, "trackssm")
         if self.loss not in LOSSES:
             raise InputError("trackssm", f"must be one of {', '.join(LOSSES)}, got {self.loss!r}", key="loss")
         if self.head not in HEADS:
