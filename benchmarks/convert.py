@@ -5,7 +5,7 @@ mapped class, the 2D box of the projected 3D box clipped to the image:
 
 - nuscmot: ``nuscmot.data.convert.extract_images`` (all boxes of a sample_data at once,
   numpy; includes the image-existence check and record look-ups),
-- reference: ``nuscmot.data.reference.devkit_boxes_2d``, i.e. the devkit's
+- reference: ``tests/support/reference.py: devkit_boxes_2d``, i.e. the devkit's
   ``export_2d_annotations_as_json.get_2d_boxes`` loop (``nusc.get_box``, ``Box`` moves,
   ``view_points``, shapely ``post_process_coords``), one annotation at a time.
 
@@ -27,9 +27,10 @@ import yaml
 from nuscmot.common.config import from_dict
 from nuscmot.data.classes import build_category_lookup
 from nuscmot.data.convert import ConvertConfig, SceneJob, extract_images, load_nuscenes, scene_keyframes
-from nuscmot.data.reference import devkit_boxes_2d
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # the tests' reference implementations (not part of the package)
+from support.reference import devkit_boxes_2d  # noqa: E402
 
 
 def reference_boxes(nusc, jobs, lookup) -> tuple[dict, int]:

@@ -29,6 +29,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")  # as the track entry point does
 
 import argparse  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -43,14 +44,15 @@ from nuscmot.tracking.config import AssociationConfig  # noqa: E402
 from nuscmot.tracking.gt_detections import DegradeConfig, degrade  # noqa: E402
 from nuscmot.tracking.kalman import KalmanMotion  # noqa: E402
 from nuscmot.tracking.motion import MotionModel  # noqa: E402
-from nuscmot.tracking.simulate import Camera, simulate_scene  # noqa: E402
 from nuscmot.tracking.tracker import track_sequence  # noqa: E402
 from nuscmot.tracking.trackssm.checkpoint import load_checkpoint  # noqa: E402
 from nuscmot.tracking.trackssm.model import ModelConfig, TrackSSM  # noqa: E402
 from nuscmot.tracking.trackssm.motion import TrackSSMMotion  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-FRAME_RATE = 2.0  # the simulated camera's keyframe rate (nuscmot.tracking.simulate.DT = 0.5 s)
+sys.path.insert(0, str(ROOT / "tests"))  # the tests' simulated scenes (not part of the package)
+from support.simulate import Camera, simulate_scene  # noqa: E402
+FRAME_RATE = 2.0  # the simulated camera's keyframe rate (tests/support/simulate.py DT = 0.5 s)
 BOXMOT_NOTE = (
     "boxmot (packaged ByteTrack) is not installable beside our pins: `pip install --dry-run boxmot "
     "-c constraints.txt` ends in ResolutionImpossible for every release (10.0.1 to 25.0.0; it pulls "

@@ -24,7 +24,7 @@ from nuscmot.data.coco import coco_dataset
 from nuscmot.data.convert import SceneJob, extract_images, load_nuscenes
 from nuscmot.data.records import ImageBoxes
 from nuscmot.data.mot_gt import scene_gt_rows, stable_track_ids, write_mot_dir
-from nuscmot.data.reference import devkit_boxes_2d
+from support.reference import devkit_boxes_2d
 from nuscmot.data.trajectories import trajectory_table
 
 OUTPUT_NAMES = ("coco_train", "coco_val", "coco_test", "mot_dir", "seqmap", "traj_train", "traj_val", "splits")

@@ -11,7 +11,7 @@ from nuscenes.utils.geometry_utils import view_points
 from pyquaternion import Quaternion
 
 from nuscmot.data.geometry import CameraView, box_corners, hull_image_bounds, project_boxes_2d, quaternion_to_matrix
-from nuscmot.data.reference import shapely_hull_bounds
+from support.reference import shapely_hull_bounds
 
 PROPS = settings(max_examples=200, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 W, H = 800.0, 450.0

@@ -14,7 +14,7 @@ from nuscmot.common.errors import InputError
 from nuscmot.sweep import ablation
 from nuscmot.sweep.plan import SweepPlan
 from nuscmot.tracking import gt_detections
-from nuscmot.tracking.simulate import Camera, simulate_scene
+from support.simulate import Camera, simulate_scene
 
 BASE = {"seed": 3, "drop_rate": 0.9, "jitter": 0.9, "false_positives_per_frame": 9.0, "score_low": 0.3}
 

@@ -14,7 +14,7 @@ from nuscmot import gt_detections, track, train_trackssm
 from nuscmot.common import cli
 from nuscmot.common.errors import InputError
 from nuscmot.common.mot import SeqInfo, read_mot, read_seqinfo, read_seqmap, write_mot, write_seqinfo, write_seqmap
-from nuscmot.tracking.simulate import simulate_scene
+from support.simulate import simulate_scene
 from nuscmot.tracking.trackssm.checkpoint import load_checkpoint
 
 

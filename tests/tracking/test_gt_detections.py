@@ -8,7 +8,7 @@ import pytest
 from nuscmot.common.config import from_dict
 from nuscmot.common.errors import InputError
 from nuscmot.tracking.gt_detections import DegradeConfig, degrade, drop_mask, sequence_rng
-from nuscmot.tracking.simulate import simulate_scene
+from support.simulate import simulate_scene
 
 IMG = (800, 450)
 

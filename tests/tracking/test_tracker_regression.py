@@ -20,7 +20,7 @@ from nuscmot.tracking.config import AssociationConfig
 from nuscmot.tracking.ego import sequence_homographies
 from nuscmot.tracking.gt_detections import DegradeConfig, degrade
 from nuscmot.tracking.kalman import KalmanMotion
-from nuscmot.tracking.simulate import Camera, simulate_scene
+from support.simulate import Camera, simulate_scene
 from nuscmot.tracking.tracker import track_sequence
 
 CAM = Camera(800, 450)

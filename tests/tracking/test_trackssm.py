@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nuscmot.common.errors import InputError
-from nuscmot.tracking.simulate import simulate_trajectories
+from support.simulate import simulate_trajectories
 from nuscmot.tracking.trackssm.checkpoint import TrainedOn, geometry_mismatch, load_checkpoint, save_checkpoint
 from nuscmot.tracking.trackssm.config import TrackSSMMotionConfig
 from nuscmot.tracking.trackssm.data import build_tracks, frame_rate, image_sizes, make_batch, read_trajectories, sample_index
