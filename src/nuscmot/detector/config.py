@@ -1,15 +1,21 @@
 """Typed config slices of the detector stages (``detector``, ``evaluate_detector``, ``infer``).
 
-Field names mirror ``config.yaml``; ``workflow/schemas/detector.schema.yaml`` documents them.
+Field names mirror ``config.yaml``. These dataclasses are the one home of the defaults and
+of the limits (ranges, choices) of every key; ``workflow/schemas/detector.schema.yaml``
+repeats them for Snakemake's validation, and a test fails on any difference. The
+``detector`` defaults are the full-size recipe (input 896x1600, multiscale 736..1056,
+lr 0.0005 per 64 images, mosaic 0.7, mixup 0.4); ``config.yaml`` sets every key itself.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from nuscmot.common.config import from_dict
-from nuscmot.common.device import check_device
+from nuscmot.common.device import DEVICES, check_device
 from nuscmot.common.errors import InputError
 
 # depth / width multipliers of the official YOLOX exps; nano also uses depthwise convs.
@@ -21,47 +27,64 @@ MODEL_SIZES: dict[str, tuple[float, float]] = {
     "yolox_l": (1.0, 1.0),
     "yolox_x": (1.33, 1.25),
 }
+CHECKPOINTS = ("best", "latest")
+
+UNIT = {"minimum": 0, "maximum": 1}
+AT_LEAST_0 = {"minimum": 0}
+AT_LEAST_1 = {"minimum": 1}
+HW = {"items": {"minimum": 32, "multipleOf": 32}}
+POSITIVE_PAIR = {"items": {"exclusiveMinimum": 0}}
+SHA256 = {"pattern": "^([0-9a-fA-F]{64})?$"}
+
+
+def limited(default: Any, **limits: Any) -> Any:
+    """A field with its limits in JSON-schema words (``minimum``, ``maximum``,
+    ``exclusiveMinimum``, ``multipleOf``, ``enum``, ``pattern``; ``items`` for each element
+    of a tuple) as metadata: checked by :func:`check_limits`, mirrored by the schema."""
+    return dataclasses.field(default=default, metadata={"limits": limits})
 
 
 @dataclass(frozen=True)
 class DetectorConfig:
     """The ``detector`` slice: model, data, augmentation and the two-phase schedule."""
 
-    model: str = "yolox_l"
-    num_classes: int = 7
+    model: str = limited("yolox_l", enum=tuple(MODEL_SIZES))
+    num_classes: int = limited(7, **AT_LEAST_1)
     pretrained: str = ""
-    pretrained_sha256: str = ""   # when set, the pretrained file must have this digest
+    pretrained_sha256: str = limited("", **SHA256)   # when set, the pretrained file must have this digest
     allow_scratch: bool = False
-    input_size: tuple[int, int] = (640, 640)  # (h, w)
-    multiscale_range: int = 5
-    batch_size: int = 8
-    workers: int = 2
-    threads: int = 0
-    freeze_epochs: int = 15
-    unfreeze_epochs: int = 15
-    warmup_epochs: int = 1
-    basic_lr_per_img: float = 0.01 / 64
-    min_lr_ratio: float = 0.05
-    weight_decay: float = 5e-4
-    momentum: float = 0.9
-    no_aug_epochs: int = 2
+    input_size: tuple[int, int] = limited((896, 1600), **HW)  # (h, w)
+    multiscale_range: int = limited(5, minimum=0, maximum=10)  # +- steps of 32 px on the height: 736..1056
+    batch_size: int = limited(8, **AT_LEAST_1)
+    workers: int = limited(2, **AT_LEAST_0)
+    threads: int = limited(0, **AT_LEAST_0)
+    freeze_epochs: int = limited(15, **AT_LEAST_0)
+    unfreeze_epochs: int = limited(15, **AT_LEAST_0)
+    warmup_epochs: int = limited(1, **AT_LEAST_0)
+    basic_lr_per_img: float = limited(0.0005 / 64, exclusiveMinimum=0)
+    min_lr_ratio: float = limited(0.05, **UNIT)
+    weight_decay: float = limited(5e-4, **AT_LEAST_0)
+    momentum: float = limited(0.9, **UNIT)
+    no_aug_epochs: int = limited(2, **AT_LEAST_0)
     ema: bool = True
     amp: bool = True
-    eval_interval: int = 5
-    keep_epoch_ckpts: int = 2
-    mosaic_prob: float = 1.0
-    mixup_prob: float = 1.0
-    hsv_prob: float = 1.0
-    flip_prob: float = 0.5
-    degrees: float = 10.0
-    translate: float = 0.1
-    shear: float = 2.0
-    mosaic_scale: tuple[float, float] = (0.5, 1.5)
-    mixup_scale: tuple[float, float] = (0.5, 1.5)
-    max_train_images: int = 0
-    max_iters_per_epoch: int = 0
-    max_val_images: int = 0
-    seed: int = 0
+    eval_interval: int = limited(5, **AT_LEAST_1)
+    eval_conf_threshold: float = limited(0.001, **UNIT)  # score threshold of the in-training evaluation
+    eval_nms_threshold: float = limited(0.65, **UNIT)    # NMS IoU threshold of the in-training evaluation
+    keep_epoch_ckpts: int = limited(2, **AT_LEAST_0)
+    mosaic_prob: float = limited(0.7, **UNIT)
+    mixup_prob: float = limited(0.4, **UNIT)
+    hsv_prob: float = limited(0.5, **UNIT)
+    flip_prob: float = limited(0.5, **UNIT)
+    degrees: float = limited(5.0, minimum=0, maximum=180)
+    translate: float = limited(0.1, **UNIT)
+    shear: float = limited(2.0, minimum=0, maximum=45)
+    mosaic_scale: tuple[float, float] = limited((0.5, 1.5), **POSITIVE_PAIR)
+    mixup_scale: tuple[float, float] = limited((0.5, 1.5), **POSITIVE_PAIR)
+    max_train_images: int = limited(0, **AT_LEAST_0)
+    max_iters_per_epoch: int = limited(0, **AT_LEAST_0)
+    max_val_images: int = limited(0, **AT_LEAST_0)
+    seed: int = limited(0, **AT_LEAST_0)
 
     @property
     def total_epochs(self) -> int:
@@ -79,6 +102,7 @@ class DetectorConfig:
             raise InputError(where, "batch_size and num_classes must be >= 1", key="batch_size")
         if min(h, w) // 32 - self.multiscale_range < 1:
             raise InputError(where, "multiscale_range too large for input_size", key="multiscale_range")
+        check_limits(self, where)
         return self
 
 
@@ -86,28 +110,62 @@ class DetectorConfig:
 class EvalConfig:
     """The ``evaluate_detector`` slice."""
 
-    num_classes: int = 7
-    conf_threshold: float = 0.001
-    nms_threshold: float = 0.65
-    batch_size: int = 8
-    workers: int = 2
-    threads: int = 0
-    device: str = "auto"
+    num_classes: int = limited(7, **AT_LEAST_1)
+    conf_threshold: float = limited(0.001, **UNIT)
+    nms_threshold: float = limited(0.65, **UNIT)
+    batch_size: int = limited(8, **AT_LEAST_1)
+    workers: int = limited(2, **AT_LEAST_0)
+    threads: int = limited(0, **AT_LEAST_0)
+    device: str = limited("auto", enum=DEVICES)
 
 
 @dataclass(frozen=True)
 class InferConfig:
     """The ``infer`` slice (``checkpoint`` picks the rule's input file; unused here)."""
 
-    checkpoint: str = "best"
-    num_classes: int = 7
-    conf_threshold: float = 0.1
-    nms_threshold: float = 0.65
-    batch_size: int = 8
-    workers: int = 2
-    threads: int = 0
+    checkpoint: str = limited("best", enum=CHECKPOINTS)
+    num_classes: int = limited(7, **AT_LEAST_1)
+    conf_threshold: float = limited(0.1, **UNIT)
+    nms_threshold: float = limited(0.65, **UNIT)
+    batch_size: int = limited(8, **AT_LEAST_1)
+    workers: int = limited(2, **AT_LEAST_0)
+    threads: int = limited(0, **AT_LEAST_0)
     fp16: bool = True
-    device: str = "auto"
+    device: str = limited("auto", enum=DEVICES)
+
+
+def field_limits(cls: type) -> dict[str, dict[str, Any]]:
+    """``{field: limits}`` of a config dataclass (fields without limits left out)."""
+    return {f.name: dict(f.metadata["limits"]) for f in dataclasses.fields(cls) if "limits" in f.metadata}
+
+
+def _limit_problem(value: Any, limits: dict[str, Any]) -> str | None:
+    """What is wrong with ``value`` under ``limits`` (None: nothing)."""
+    if "enum" in limits and value not in limits["enum"]:
+        return f"must be one of {', '.join(map(str, limits['enum']))}"
+    if "pattern" in limits and not re.search(limits["pattern"], value):
+        return f"must match {limits['pattern']}"
+    if "minimum" in limits and value < limits["minimum"]:
+        return f"must be >= {limits['minimum']}"
+    if "maximum" in limits and value > limits["maximum"]:
+        return f"must be <= {limits['maximum']}"
+    if "exclusiveMinimum" in limits and value <= limits["exclusiveMinimum"]:
+        return f"must be > {limits['exclusiveMinimum']}"
+    if "multipleOf" in limits and value % limits["multipleOf"]:
+        return f"must be a multiple of {limits['multipleOf']}"
+    return None
+
+
+def check_limits(cfg: Any, where: str) -> None:
+    """Every field of ``cfg`` within its :func:`limited` limits, else an InputError naming it."""
+    for name, limits in field_limits(type(cfg)).items():
+        value = getattr(cfg, name)
+        items = limits.pop("items", None)
+        problem = _limit_problem(value, limits)
+        for item in value if items else ():
+            problem = problem or _limit_problem(item, items)
+        if problem:
+            raise InputError(where, f"{name} {problem}, got {value!r}", key=name)
 
 
 def detector_config(params: dict[str, Any], where: str = "--params") -> DetectorConfig:
@@ -117,12 +175,14 @@ def detector_config(params: dict[str, Any], where: str = "--params") -> Detector
 def eval_config(params: dict[str, Any], where: str = "--params") -> EvalConfig:
     cfg = from_dict(EvalConfig, params.get("cfg", params), where=f"{where}:evaluate_detector")
     check_device(cfg.device, where)
+    check_limits(cfg, where)
     return cfg
 
 
 def infer_config(params: dict[str, Any], where: str = "--params") -> InferConfig:
     cfg = from_dict(InferConfig, params.get("cfg", params), where=f"{where}:infer")
     check_device(cfg.device, where)
+    check_limits(cfg, where)
     return cfg
 
 

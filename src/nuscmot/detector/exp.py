@@ -94,42 +94,42 @@ def add_param_groups(optimizer: torch.optim.Optimizer, model: nn.Module, params:
         optimizer.add_param_group({**group, "lr": lr})
 
 
+# DetectorConfig fields that YOLOX's ``Exp`` names alike
+_SAME_NAMES = ("num_classes", "input_size", "multiscale_range", "mosaic_prob", "mixup_prob", "hsv_prob", "flip_prob",
+               "degrees", "translate", "shear", "mosaic_scale", "mixup_scale", "warmup_epochs", "no_aug_epochs",
+               "basic_lr_per_img", "min_lr_ratio", "weight_decay", "momentum", "ema", "eval_interval", "seed")
+#: YOLOX ``Exp`` attribute -> the :class:`DetectorConfig` field (or property) it is set from.
+EXP_FIELDS: dict[str, str] = {
+    **{name: name for name in _SAME_NAMES},
+    "test_size": "input_size",
+    "data_num_workers": "workers",
+    "max_epoch": "total_epochs",
+    "test_conf": "eval_conf_threshold",  # the in-training evaluation's thresholds
+    "nmsthre": "eval_nms_threshold",
+}
+
+
+def exp_attributes(cfg: DetectorConfig) -> dict[str, Any]:
+    """The YOLOX ``Exp`` attributes that ``cfg`` determines: :data:`EXP_FIELDS` plus the
+    model size (depth, width, depthwise), ``enable_mixup`` and the experiment name."""
+    attrs = {}
+    for attr, name in EXP_FIELDS.items():
+        value = getattr(cfg, name)
+        attrs[attr] = tuple(value) if isinstance(value, (list, tuple)) else value
+    depth, width = MODEL_SIZES[cfg.model]
+    attrs.update(depth=depth, width=width, depthwise=cfg.model == "yolox_nano", enable_mixup=cfg.mixup_prob > 0,
+                 exp_name=f"nuscmot_{cfg.model}")
+    return attrs
+
+
 class NuscExp(Exp):
     """YOLOX experiment for nuscmot's 7 classes, configured from :class:`DetectorConfig`."""
 
     def __init__(self, cfg: DetectorConfig):
         super().__init__()
         self.cfg = cfg
-        self.num_classes = cfg.num_classes
-        self.depth, self.width = MODEL_SIZES[cfg.model]
-        self.depthwise = cfg.model == "yolox_nano"
-        self.input_size = tuple(cfg.input_size)
-        self.test_size = tuple(cfg.input_size)
-        self.multiscale_range = cfg.multiscale_range
-        self.data_num_workers = cfg.workers
-        self.mosaic_prob = cfg.mosaic_prob
-        self.mixup_prob = cfg.mixup_prob
-        self.enable_mixup = cfg.mixup_prob > 0
-        self.hsv_prob = cfg.hsv_prob
-        self.flip_prob = cfg.flip_prob
-        self.degrees = cfg.degrees
-        self.translate = cfg.translate
-        self.shear = cfg.shear
-        self.mosaic_scale = tuple(cfg.mosaic_scale)
-        self.mixup_scale = tuple(cfg.mixup_scale)
-        self.warmup_epochs = cfg.warmup_epochs
-        self.max_epoch = cfg.total_epochs
-        self.no_aug_epochs = cfg.no_aug_epochs
-        self.basic_lr_per_img = cfg.basic_lr_per_img
-        self.min_lr_ratio = cfg.min_lr_ratio
-        self.weight_decay = cfg.weight_decay
-        self.momentum = cfg.momentum
-        self.ema = cfg.ema
-        self.eval_interval = cfg.eval_interval
-        self.seed = cfg.seed
-        self.test_conf = 0.001  # in-training evaluation, as evaluate_detector's default
-        self.nmsthre = 0.65
-        self.exp_name = f"nuscmot_{cfg.model}"
+        for attr, value in exp_attributes(cfg).items():
+            setattr(self, attr, value)
 
     # ---- model -----------------------------------------------------------------------
     def get_model(self) -> NuscYOLOX:
