@@ -37,6 +37,20 @@ PRETRAIN_CFG_PART = {
     "translate": 0.0, "shear": 0.0, "max_iters_per_epoch": 625, "max_val_images": 400,
 }
 
+# config.yaml's demo `detector` slice as state format 1 was written against (a literal, so a
+# later change of the demo's config does not move the pinned fingerprint below)
+DEMO_V1_SLICE = {
+    'model': 'yolox_nano', 'num_classes': 7, 'pretrained': '', 'pretrained_sha256':
+    'e13464f93f97acc201c266bfd316c1d2e728226a1b48b6593ee1e49c4ac98178', 'allow_scratch': False,
+    'input_size': [256, 448], 'multiscale_range': 3, 'batch_size': 8, 'workers': 1, 'threads': 1,
+    'freeze_epochs': 1, 'unfreeze_epochs': 4, 'warmup_epochs': 1, 'basic_lr_per_img': 0.0005,
+    'min_lr_ratio': 0.05, 'weight_decay': 0.0005, 'momentum': 0.9, 'no_aug_epochs': 1, 'ema': True,
+    'amp': True, 'eval_interval': 2, 'keep_epoch_ckpts': 2, 'mosaic_prob': 0.7, 'mixup_prob': 0.4,
+    'hsv_prob': 0.5, 'flip_prob': 0.5, 'degrees': 5.0, 'translate': 0.1, 'shear': 2.0, 'mosaic_scale':
+    [0.5, 1.5], 'mixup_scale': [0.5, 1.5], 'max_train_images': 0, 'max_iters_per_epoch': 100,
+    'max_val_images': 240, 'seed': 0,
+}
+
 
 def resolved(prop: dict) -> dict:
     """A schema property with its local ``$ref`` merged in (the property's own words win)."""
@@ -184,7 +198,7 @@ def test_fingerprint_of_fixed_inputs_is_unchanged(tmp_path):
     (tmp_path / "v.json").write_text('{"images": [], "split": "val"}\n')
     files = SimpleNamespace(train_json=tmp_path / "t.json", val_json=tmp_path / "v.json")
     pretrain = detector_config(CONFIG["pretrain"]["detector"])
-    demo = detector_config({**CONFIG["detector"], "pretrained": ""})
+    demo = detector_config(DEMO_V1_SLICE)
     assert fingerprint(pretrain, files) == "d01416395a44bad6bee8995f452e2bbc9093e057a2b031abf3958452fb23bb3e"
     assert fingerprint(demo, files) == "efadcb5105ae368cbe742a6852020084701a0ca814b313b625a12bd0dc384b22"
 
