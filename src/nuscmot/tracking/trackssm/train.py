@@ -185,14 +185,7 @@ def train(
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, total_steps) / total_steps)))
 
-    # Held-out batches: fixed once (seeded), same augmentation as training minus the shift.
-    val_rng = np.random.default_rng(cfg.seed + 1)
-    val_batches = [
-        to_tensors(make_batch(val_table, val_samples[i : i + 4096], before=cfg.history, after=cfg.rollout_steps,
-                              history=cfg.history, jitter=cfg.jitter, drop_prob=cfg.drop_prob, shift_prob=0.0,
-                              rng=val_rng), cfg.history, device)
-        for i in range(0, len(val_samples), 4096)
-    ]
+    val_batches = heldout_batches(cfg, val_table, val_samples, device)
 
     best = {"loss": math.inf, "epoch": 0, "state": copy.deepcopy(model.state_dict())}
     history: list[dict[str, float]] = []
@@ -200,26 +193,8 @@ def train(
     step = 0
     bar = tqdm(range(1, cfg.epochs + 1), desc="trackssm", disable=not progress, leave=False)
     for epoch in bar:
-        model.train()
         order = train_samples[rng.permutation(len(train_samples))]
-        losses = []
-        for i in range(0, len(order), cfg.batch_size):
-            batch = make_batch(train_table, order[i : i + cfg.batch_size], before=cfg.history, after=cfg.rollout_steps,
-                               history=cfg.history, jitter=cfg.jitter, drop_prob=cfg.drop_prob,
-                               shift_prob=cfg.shift_prob, rng=rng)
-            loss = batch_loss(model, to_tensors(batch, cfg.history, device), cfg.rollout_steps, cfg.loss)
-            if not torch.isfinite(loss):
-                raise FloatingPointError(f"non-finite training loss at epoch {epoch}, step {step}")
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-            opt.step()
-            sched.step()
-            step += 1
-            losses.append(float(loss.detach()))
-            if writer is not None:
-                writer.add_scalar("train/loss", losses[-1], step)
-                writer.add_scalar("train/lr", sched.get_last_lr()[0], step)
+        losses, step = train_epoch(model, opt, sched, cfg, train_table, order, rng, device, writer, epoch, step)
         val_loss = evaluate_loss(model, val_batches, cfg.rollout_steps, cfg.loss) if val_batches else float(np.mean(losses))
         history.append({"epoch": epoch, "train_loss": float(np.mean(losses)), "val_loss": val_loss})
         if writer is not None:
@@ -245,6 +220,44 @@ def train(
         "history": history,
     }
     return model, report
+
+
+def heldout_batches(cfg: TrainConfig, val_table: TrackTable, val_samples: np.ndarray,
+                    device: torch.device) -> list[dict[str, torch.Tensor]]:
+    """Held-out batches, fixed once (seeded): the training augmentation minus the shift."""
+    val_rng = np.random.default_rng(cfg.seed + 1)
+    return [
+        to_tensors(make_batch(val_table, val_samples[i : i + 4096], before=cfg.history, after=cfg.rollout_steps,
+                              history=cfg.history, jitter=cfg.jitter, drop_prob=cfg.drop_prob, shift_prob=0.0,
+                              rng=val_rng), cfg.history, device)
+        for i in range(0, len(val_samples), 4096)
+    ]
+
+
+def train_epoch(model: TrackSSM, opt: torch.optim.Optimizer, sched: Any, cfg: TrainConfig, train_table: TrackTable,
+                order: np.ndarray, rng: np.random.Generator, device: torch.device, writer: Any, epoch: int,
+                step: int) -> tuple[list[float], int]:
+    """One pass over ``order`` (training samples, shuffled): per-batch losses and the step count."""
+    model.train()
+    losses: list[float] = []
+    for i in range(0, len(order), cfg.batch_size):
+        batch = make_batch(train_table, order[i : i + cfg.batch_size], before=cfg.history, after=cfg.rollout_steps,
+                           history=cfg.history, jitter=cfg.jitter, drop_prob=cfg.drop_prob,
+                           shift_prob=cfg.shift_prob, rng=rng)
+        loss = batch_loss(model, to_tensors(batch, cfg.history, device), cfg.rollout_steps, cfg.loss)
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"non-finite training loss at epoch {epoch}, step {step}")
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
+        sched.step()
+        step += 1
+        losses.append(float(loss.detach()))
+        if writer is not None:
+            writer.add_scalar("train/loss", losses[-1], step)
+            writer.add_scalar("train/lr", sched.get_last_lr()[0], step)
+    return losses, step
 
 
 @torch.no_grad()
