@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
-from nuscmot.common.errors import OutputError
+from nuscmot.common.errors import InputError, OutputError
 
 
 def _umask() -> int:
@@ -134,8 +134,6 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
 def read_json(path: str | Path, what: str = "JSON file", missing: str | None = None) -> Any:
     """A JSON document. The one policy for a bad file, as one InputError naming it: absent ->
     ``missing`` (default 'missing <what>'); unreadable or not JSON -> 'cannot read <what> (...)'."""
-    from nuscmot.common.errors import InputError
-
     path = Path(path)
     try:
         return json.loads(path.read_text(encoding="utf-8"))
