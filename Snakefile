@@ -4,9 +4,9 @@
 #           track · evaluate_tracking · sweep_tracking · compare_idsw · all ·
 #           gap_ablation · pretrain_detector
 #
-# Every job is a thin shell over one `python -m nuscmot.<stage>` entry point and gets
-# exactly its own config slice through `params:` (see workflow/rules/common.smk), so a
-# config change reruns only the stale steps.
+# Every job is a thin shell over one `python -m nuscmot.stages.<rule>` entry point (a variant
+# rule runs its base rule's stage) and gets exactly its own config slice through `params:`
+# (see workflow/rules/common.smk), so a config change reruns only the stale steps.
 
 from snakemake.utils import min_version
 

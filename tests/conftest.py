@@ -30,8 +30,8 @@ def tiny_config() -> dict:
 
 @pytest.fixture(scope="session")
 def tiny_dataroot(tmp_path_factory, tiny_config) -> Path:
-    """A tiny synthetic nuScenes-format dataroot made by `python -m nuscmot.synth`."""
-    from nuscmot import synth
+    """A tiny synthetic nuScenes-format dataroot made by `python -m nuscmot.stages.synth`."""
+    from nuscmot.stages import synth
 
     dataroot = tmp_path_factory.mktemp("synth") / "nuscenes-synth"
     params = {"cfg": tiny_config["synth"], "version": tiny_config["dataset"]["version"]}
@@ -41,8 +41,8 @@ def tiny_dataroot(tmp_path_factory, tiny_config) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_converted(tmp_path_factory, tiny_config, tiny_dataroot) -> SimpleNamespace:
-    """`python -m nuscmot.convert` run on the tiny dataroot; paths of every output."""
-    from nuscmot import convert
+    """`python -m nuscmot.stages.convert` run on the tiny dataroot; paths of every output."""
+    from nuscmot.stages import convert
 
     out = tmp_path_factory.mktemp("converted")
     paths = SimpleNamespace(

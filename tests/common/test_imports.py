@@ -43,14 +43,17 @@ def test_circle_is_found(tmp_path):
 
 
 def test_kalman_tracking_job_does_not_list_trackssm():
-    full = closure("nuscmot.track")
-    kalman = closure("nuscmot.track", prune=("nuscmot.tracking.trackssm",))
+    full = closure("nuscmot.stages.run_tracker")
+    kalman = closure("nuscmot.stages.run_tracker",
+                     prune=("nuscmot.tracking.trackssm.checkpoint", "nuscmot.tracking.trackssm.motion"))
     assert "nuscmot.tracking.trackssm.model" in full
-    assert not [m for m in kalman if m.startswith("nuscmot.tracking.trackssm")]
+    # a Kalman job reads the TrackSSM motion slice's dataclass (the stage's SLICES), never the model
+    assert {m for m in kalman if m.startswith("nuscmot.tracking.trackssm")} == {
+        "nuscmot.tracking.trackssm", "nuscmot.tracking.trackssm.config"}
     assert {"nuscmot.tracking.tracker", "nuscmot.tracking.kalman", "nuscmot.common.mot"} <= set(kalman)
 
 
 def test_closure_files_exist_below_the_source_root():
-    files = closure_files("nuscmot.compare_idsw")
+    files = closure_files("nuscmot.stages.compare_idsw")
     assert files and all(f.is_file() and SRC_ROOT in f.parents for f in files)
     assert SRC_ROOT / "nuscmot" / "evaluation" / "compare.py" in files

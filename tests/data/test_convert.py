@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from pycocotools.coco import COCO
 
-from nuscmot import convert as convert_cli
+from nuscmot.stages import convert as convert_cli
 from nuscmot.common.errors import InputError
 from nuscmot.common.mot import read_image_list, read_mot, read_seqinfo, read_seqmap
 from nuscmot.data.cam_pose import CameraPose
@@ -365,7 +365,7 @@ def test_unknown_config_key(tiny_config, tiny_converted, tmp_path):
 
 def test_cli_exits_2_with_one_line(tiny_config, tmp_path):
     params = json.dumps({"cfg": tiny_config["convert"], "version": "v1.0-synth"})
-    args = [sys.executable, "-m", "nuscmot.convert", "--params", params, "--dataroot", str(tmp_path / "missing")]
+    args = [sys.executable, "-m", "nuscmot.stages.convert", "--params", params, "--dataroot", str(tmp_path / "missing")]
     for name in OUTPUT_NAMES:
         args += [f"--{name.replace('_', '-')}", str(tmp_path / "out" / name)]
     proc = subprocess.run(args, capture_output=True, text=True, timeout=120)

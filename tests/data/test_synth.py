@@ -329,7 +329,7 @@ def test_quaternion_round_trip():
 
 # --- bad input and atomicity --------------------------------------------------------------------------
 def test_bad_config_names_the_key(tmp_path):
-    from nuscmot import synth
+    from nuscmot.stages import synth
 
     out = tmp_path / "never"
     params = {"cfg": {**SMALL, "min_objects": 9, "max_objects": 3}, "version": VERSION}
@@ -344,7 +344,7 @@ def test_bad_config_names_the_key(tmp_path):
 
 
 def test_cli_exits_2_with_one_line(tmp_path, capsys):
-    from nuscmot import synth
+    from nuscmot.stages import synth
     from nuscmot.common import cli
 
     params = {"cfg": {"max_objects": 1, "min_objects": 2}, "version": VERSION}

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from nuscmot import evaluate_detector, infer, train
+from nuscmot.stages import evaluate_detector, infer, train
 from nuscmot.common.mot import read_mot, read_seqmap
 from nuscmot.detector import checkpoint as ckpt_io
 
@@ -110,7 +110,7 @@ def test_wrong_checkpoint_exits_2_naming_the_file(trained, tiny_config, tiny_con
     ckpt_io.save(ck, bad)
     out_dir = tmp_path / "dets"
     proc = subprocess.run([
-        sys.executable, "-m", "nuscmot.infer", "--params", json.dumps(tiny_config["infer"]),
+        sys.executable, "-m", "nuscmot.stages.infer", "--params", json.dumps(tiny_config["infer"]),
         "--weights", str(bad), "--mot-dir", str(tiny_converted.mot_dir), "--seqmap", str(tiny_converted.seqmap),
         "--image-root", str(tiny_converted.dataroot), "--out-dir", str(out_dir), "--timing", str(tmp_path / "t.json"),
     ], capture_output=True, text=True)

@@ -145,7 +145,7 @@ def test_torchrun_two_processes_on_cpu(tmp_path, toy_coco):
             "--best", str(paths.best), "--latest", str(paths.latest), "--train-log", str(paths.train_log),
             "--config-out", str(paths.config_out)]
     # --nproc 2 is what the `train` rule passes for resources.gpu=2: it re-launches under torchrun
-    proc = subprocess.run([sys.executable, "-m", "nuscmot.train", *args, "--nproc", "2"],
+    proc = subprocess.run([sys.executable, "-m", "nuscmot.stages.train", *args, "--nproc", "2"],
                           capture_output=True, text=True, timeout=300, env={**__import__("os").environ,
                                                                              "OMP_NUM_THREADS": "1"})
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -157,14 +157,14 @@ def test_torchrun_two_processes_on_cpu(tmp_path, toy_coco):
 
 
 def test_nproc_relaunches_under_torchrun_once():
-    from nuscmot.train import needs_launch, torchrun_command
+    from nuscmot.detector.training.launch import needs_launch, torchrun_command
 
     argv = ["--params", "{}", "--nproc", "4", "--best", "b.pth"]
     cmd = torchrun_command(4, argv, python="/py")
     assert cmd[:7] == ["/py", "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "4", "-m"]
     # --nproc is not passed on: torchrun's parser would read it as an ambiguous abbreviation
-    assert cmd[7:] == ["nuscmot.train", "--params", "{}", "--best", "b.pth"]
-    assert torchrun_command(2, ["--nproc=2", "--best", "b"], python="/py")[7:] == ["nuscmot.train", "--best", "b"]
+    assert cmd[7:] == ["nuscmot.stages.train", "--params", "{}", "--best", "b.pth"]
+    assert torchrun_command(2, ["--nproc=2", "--best", "b"], python="/py")[7:] == ["nuscmot.stages.train", "--best", "b"]
     assert needs_launch(4, {}) and not needs_launch(1, {})
     assert not needs_launch(4, {"LOCAL_RANK": "0", "WORLD_SIZE": "4"})  # already one of torchrun's
 
@@ -173,7 +173,7 @@ def test_nproc_below_one_is_a_usage_error():
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-m", "nuscmot.train", "--params", "{}", *[
+    proc = subprocess.run([sys.executable, "-m", "nuscmot.stages.train", "--params", "{}", *[
         x for name in ("train-json", "val-json", "image-root", "state-dir", "runs-dir", "best", "latest",
                        "train-log", "config-out") for x in (f"--{name}", "x")], "--nproc", "0"],
         capture_output=True, text=True, timeout=60)

@@ -86,7 +86,7 @@ def train_command(tmp_path, *args: str) -> str:
     """The `train` job's shell command as a dry run prints it."""
     write_config(tmp_path, tiny_config(tmp_path))
     out = snakemake(tmp_path, "train", "--dry-run", "--printshellcmds", *args).stdout  # args take nargs="+"
-    return next(ln for ln in out.splitlines() if "python -m nuscmot.train" in ln)
+    return next(ln for ln in out.splitlines() if "python -m nuscmot.stages.train" in ln)
 
 
 def test_train_runs_one_process_per_declared_gpu(tmp_path):

@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from nuscmot import evaluate_tracking
+from nuscmot.stages import evaluate_tracker as evaluate_tracking
 from nuscmot.common.errors import InputError
 from nuscmot.evaluation.metrics import COLUMNS, EvaluationConfig, evaluate_sequence, summarize, switch_events
 
@@ -114,7 +114,7 @@ def test_entry_point_exits_2_with_one_line(tmp_path):
     path = paths.results["trk"] / "s.txt"
     path.write_text(path.read_text() + "5,1,abc,1,2,3,1,1,-1,-1\n")
     cmd = [
-        sys.executable, "-m", "nuscmot.evaluate_tracking", "--params", "{}", "--tracker", "trk",
+        sys.executable, "-m", "nuscmot.stages.evaluate_tracker", "--params", "{}", "--tracker", "trk",
         "--results", str(paths.results["trk"]), "--mot-dir", str(paths.mot_dir), "--seqmap", str(paths.seqmap),
         "--out-csv", str(tmp_path / "m.csv"), "--out-json", str(tmp_path / "m.json"),
     ]  # fmt: skip

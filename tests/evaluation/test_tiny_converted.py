@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from nuscmot import compare_idsw, evaluate_tracking
+from nuscmot.stages import compare_idsw, evaluate_tracker as evaluate_tracking
 from nuscmot.common.mot import read_mot, read_seqmap, write_mot
 
 

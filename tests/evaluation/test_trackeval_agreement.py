@@ -14,7 +14,7 @@ import shutil
 import numpy as np
 import pytest
 
-from nuscmot import evaluate_tracking
+from nuscmot.stages import evaluate_tracker as evaluate_tracking
 from nuscmot.common.mot import read_mot, write_mot
 
 from .builders import crafted_case, random_sequence, write_dataset

@@ -523,7 +523,7 @@ CASES = [
     Case("torch file without the checkpoint keys (evaluate_detector)", checkpoint_without_keys("evaluate_detector"),
          rf"error: {P}/other\.pth: not a model checkpoint \(no 'model' state_dict of tensors\)"),
     Case("YOLOX checkpoint without model_config (infer)", yolox_checkpoint_without_model_config,
-         rf"error: {P}/yolox_nano\.pth: checkpoint lacks its model_config \(not trained by nuscmot\.train\?\)"),
+         rf"error: {P}/yolox_nano\.pth: checkpoint lacks its model_config \(not trained by nuscmot\.stages\.train\?\)"),
     Case("TrackSSM checkpoint of random bytes (track)", trackssm_random_bytes,
          rf"error: {P}/model\.pt: not a TrackSSM checkpoint \(cannot be loaded: \w+\)"),
     # camera poses (track with ego-motion compensation)

@@ -126,7 +126,7 @@ def train_argv(conv, cfg: dict, out: Path) -> list[str]:
 def test_disk_full_on_the_epoch_2_state_keeps_epoch_1(tiny_converted, tiny_config, tmp_path, monkeypatch, capsys):
     import torch
 
-    from nuscmot import train as train_cli
+    from nuscmot.stages import train as train_cli
     from nuscmot.common import cli
     from nuscmot.detector.trainer import STATE_FORMAT
 
@@ -165,7 +165,7 @@ def test_real_write_failure_on_a_checkpoint_is_one_line(tiny_converted, tiny_con
     """No file over 1 MB can be written: the first checkpoint (``best.pth``, ~3.6 MB) fails
     inside torch's own zip writer, as on a full disk."""
     cfg = {**tiny_config["detector"], "freeze_epochs": 0, "unfreeze_epochs": 1, "max_iters_per_epoch": 1}
-    cmd = [sys.executable, "-m", "nuscmot.train", *train_argv(tiny_converted, cfg, tmp_path)]
+    cmd = [sys.executable, "-m", "nuscmot.stages.train", *train_argv(tiny_converted, cfg, tmp_path)]
     proc = subprocess.run(cmd, env=subprocess_env(), capture_output=True, text=True, timeout=300,
                           preexec_fn=_file_size_limit(1 << 20))
     lines = stderr_lines(proc.stderr)

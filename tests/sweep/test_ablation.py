@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-from nuscmot import gap_ablation_summary
+from nuscmot.stages import gap_ablation as gap_ablation_summary
 from nuscmot.common.config import from_dict
 from nuscmot.common.errors import InputError
 from nuscmot.sweep import ablation

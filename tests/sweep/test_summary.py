@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from nuscmot import sweep_summary
+from nuscmot.stages import sweep_tracking as sweep_summary
 from nuscmot.common.errors import InputError
 from nuscmot.sweep import plots
 from nuscmot.sweep.summary import Objective, best_cells

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from nuscmot import gt_detections, sweep_block, sweep_summary, track
+from nuscmot.stages import gt_detections, sweep_block, sweep_tracking as sweep_summary, run_tracker as track
 from nuscmot.common.errors import InputError
 from nuscmot.common.mot import read_seqmap
 from nuscmot.sweep.plan import SweepPlan

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from nuscmot import gt_detections, track, train_trackssm
+from nuscmot.stages import gt_detections, run_tracker as track, train_trackssm
 from nuscmot.common import cli
 from nuscmot.common.errors import InputError
 from nuscmot.common.mot import SeqInfo, read_mot, read_seqinfo, read_seqmap, write_mot, write_seqinfo, write_seqmap

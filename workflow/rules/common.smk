@@ -73,21 +73,26 @@ def slice_json(*keys, **extra):
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
-def code(entry, prune=()):
-    """The source files of ``python -m nuscmot.<entry>``: every nuscmot module it can import
-    (nuscmot.common.imports walks the imports with ast), listed as inputs so that editing a
-    module reruns exactly the jobs that run it. ``prune``: sub-packages the job never runs.
+def code(stage, prune=()):
+    """The source files of stage ``python -m nuscmot.stages.<stage>``: every nuscmot module it
+    can import (nuscmot.common.imports walks the imports with ast), listed as inputs so that
+    editing a module reruns exactly the jobs that run it. ``prune``: modules (and what only
+    they import) the job never runs.
     """
     files = closure_files(
-        f"nuscmot.{entry}", tuple(f"nuscmot.{p}" for p in prune), SRC.parent
+        f"nuscmot.stages.{stage}", tuple(f"nuscmot.{p}" for p in prune), SRC.parent
     )
     return [local(str(f)) for f in files]  # never through a storage provider
 
 
 def track_code(wildcards):
-    """`track`'s code: a Kalman job does not run the TrackSSM package that track imports lazily."""
+    """`run_tracker`'s code: a Kalman job never runs the TrackSSM model, which the stage
+    imports lazily (through the checkpoint loader and the motion adapter)."""
+    if wildcards.tracker == "trackssm":
+        return code("run_tracker")
     return code(
-        "track", prune=() if wildcards.tracker == "trackssm" else ("tracking.trackssm",)
+        "run_tracker",
+        prune=("tracking.trackssm.checkpoint", "tracking.trackssm.motion"),
     )
 
 

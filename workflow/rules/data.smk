@@ -17,7 +17,7 @@ if config["dataset"].get("synthetic", False):
         params:
             cfg=slice_json("synth", version=VERSION),
         shell:
-            "python -m nuscmot.synth --params {params.cfg:q} --dataroot {output:q} > {log:q} 2>&1"
+            "python -m nuscmot.stages.synth --params {params.cfg:q} --dataroot {output:q} > {log:q} 2>&1"
 
 
 rule convert:
@@ -44,7 +44,7 @@ rule convert:
     params:
         cfg=slice_json("convert", version=VERSION),
     shell:
-        "python -m nuscmot.convert --params {params.cfg:q} --dataroot {input.dataroot:q}"
+        "python -m nuscmot.stages.convert --params {params.cfg:q} --dataroot {input.dataroot:q}"
         " --coco-train {output.coco_train:q} --coco-val {output.coco_val:q}"
         " --coco-test {output.coco_test:q} --mot-dir {output.mot_dir:q}"
         " --seqmap {output.seqmap:q} --traj-train {output.traj_train:q}"

@@ -6,7 +6,7 @@ rule evaluate_tracker:
         results=OUT.tracking_dir,
         mot_dir=OUT.mot_dir,
         seqmap=OUT.seqmap,
-        code=code("evaluate_tracking"),
+        code=code("evaluate_tracker"),
     output:
         csv=OUT.metrics_csv,
         json=OUT.metrics_json,
@@ -22,7 +22,7 @@ rule evaluate_tracker:
     params:
         cfg=slice_json("evaluation"),
     shell:
-        "python -m nuscmot.evaluate_tracking --params {params.cfg:q} --tracker {wildcards.tracker}"
+        "python -m nuscmot.stages.evaluate_tracker --params {params.cfg:q} --tracker {wildcards.tracker}"
         " --results {input.results:q} --mot-dir {input.mot_dir:q} --seqmap {input.seqmap:q}"
         " --out-csv {output.csv:q} --out-json {output.json:q} > {log:q} 2>&1"
 
@@ -32,7 +32,7 @@ use rule evaluate_tracker as evaluate_tracker_ego with:
         results=OUT.tracking_ego_dir,
         mot_dir=OUT.mot_dir,
         seqmap=OUT.seqmap,
-        code=code("evaluate_tracking"),
+        code=code("evaluate_tracker"),
     output:
         csv=OUT.metrics_ego_csv,
         json=OUT.metrics_ego_json,
@@ -73,7 +73,7 @@ rule compare_idsw:
         sources=" ".join(SOURCES),
         ego=ego_args,
     shell:
-        "python -m nuscmot.compare_idsw --params {params.cfg:q} --sources {params.sources}"
+        "python -m nuscmot.stages.compare_idsw --params {params.cfg:q} --sources {params.sources}"
         " --trackers {params.trackers}"
         " --metrics {input.metrics:q} --results {input.results:q} --dets-dir {input.dets:q}"
         " --mot-dir {input.mot_dir:q} --seqmap {input.seqmap:q} --out-csv {output.csv:q}"

@@ -58,7 +58,7 @@ rule pretrain_synth:
     params:
         cfg=slice_json("pretrain", "synth", version=PRE.version),
     shell:
-        "python -m nuscmot.synth --params {params.cfg:q} --dataroot {output:q} > {log:q} 2>&1"
+        "python -m nuscmot.stages.synth --params {params.cfg:q} --dataroot {output:q} > {log:q} 2>&1"
 
 
 rule pretrain_convert:
@@ -81,7 +81,7 @@ rule pretrain_convert:
     params:
         cfg=slice_json("pretrain", "convert", version=PRE.version),
     shell:
-        "python -m nuscmot.convert --params {params.cfg:q} --dataroot {input.dataroot:q}"
+        "python -m nuscmot.stages.convert --params {params.cfg:q} --dataroot {input.dataroot:q}"
         " --coco-train {output.coco_train:q} --coco-val {output.coco_val:q}"
         " --coco-test {output.coco_test:q} --mot-dir {output.mot_dir:q}"
         " --seqmap {output.seqmap:q} --traj-train {output.traj_train:q}"
@@ -111,7 +111,7 @@ rule pretrain_train:
         state=PRE.state,
         runs=PRE_OUT.runs,
     shell:
-        "python -m nuscmot.train --params {params.cfg:q} --train-json {input.coco_train:q}"
+        "python -m nuscmot.stages.train --params {params.cfg:q} --train-json {input.coco_train:q}"
         " --val-json {input.coco_val:q} --image-root {input.dataroot:q}"
         " --state-dir {params.state:q} --runs-dir {params.runs:q}"
         " --best {output.best:q} --latest {output.latest:q}"

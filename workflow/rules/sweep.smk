@@ -58,7 +58,7 @@ rule sweep_block:
             f"--model {input.model}" if "model" in input.keys() else ""
         ),
     shell:
-        "python -m nuscmot.sweep_block --params {params.cfg:q} --tracker {wildcards.tracker}"
+        "python -m nuscmot.stages.sweep_block --params {params.cfg:q} --tracker {wildcards.tracker}"
         " --source {wildcards.source} --dets-dir {input.dets:q} --mot-dir {input.mot_dir:q}"
         " --seqmap {input.seqmap:q} --splits {input.splits:q} {params.model}"
         " --out {output:q} > {log:q} 2>&1"
@@ -67,7 +67,7 @@ rule sweep_block:
 rule sweep_tracking:
     input:
         blocks=per_source(SWEEP_OUT.block),
-        code=code("sweep_summary"),
+        code=code("sweep_tracking"),
     output:
         csv=report(
             SWEEP_OUT.summary, caption="../report/sweep_summary.rst", category="Sweep"
@@ -88,7 +88,7 @@ rule sweep_tracking:
     params:
         cfg=slice_json("sweep", trackers=TRACKERS),
     shell:
-        "python -m nuscmot.sweep_summary --params {params.cfg:q} --blocks {input.blocks:q}"
+        "python -m nuscmot.stages.sweep_tracking --params {params.cfg:q} --blocks {input.blocks:q}"
         " --out-csv {output.csv:q} --out-best {output.best:q}"
         " --heatmaps-dir {output.heatmaps:q} > {log:q} 2>&1 && cat {output.best:q}"
 
@@ -114,7 +114,7 @@ rule gap_detections:
     params:
         cfg=lambda wildcards: SWEEP.level_params(wildcards.gap_level),
     shell:
-        "python -m nuscmot.gt_detections --params {params.cfg:q} --mot-dir {input.mot_dir:q}"
+        "python -m nuscmot.stages.gt_detections --params {params.cfg:q} --mot-dir {input.mot_dir:q}"
         " --seqmap {input.seqmap:q} --out-dir {output:q} > {log:q} 2>&1"
 
 
@@ -145,7 +145,7 @@ use rule evaluate_tracker as gap_evaluate with:
         results=GAP_OUT.tracking,
         mot_dir=OUT.mot_dir,
         seqmap=OUT.seqmap,
-        code=code("evaluate_tracking"),
+        code=code("evaluate_tracker"),
     output:
         csv=GAP_OUT.metrics_csv,
         json=GAP_OUT.metrics_json,
@@ -167,7 +167,7 @@ rule gap_ablation:
             ego=list(SWEEP.ego),
             tracker=TRACKERS,
         ),
-        code=code("gap_ablation_summary"),
+        code=code("gap_ablation"),
     output:
         csv=report(
             GAP_OUT.curves_csv,
@@ -193,6 +193,6 @@ rule gap_ablation:
             trackers=TRACKERS,
         ),
     shell:
-        "python -m nuscmot.gap_ablation_summary --params {params.cfg:q}"
+        "python -m nuscmot.stages.gap_ablation --params {params.cfg:q}"
         " --metrics {input.metrics:q} --out-csv {output.csv:q} --out-md {output.md:q}"
         " --out-png {output.png:q} > {log:q} 2>&1 && cat {output.md:q}"

@@ -18,7 +18,7 @@ rule gt_detections:
     params:
         cfg=slice_json("gt_detections"),
     shell:
-        "python -m nuscmot.gt_detections --params {params.cfg:q} --mot-dir {input.mot_dir:q}"
+        "python -m nuscmot.stages.gt_detections --params {params.cfg:q} --mot-dir {input.mot_dir:q}"
         " --seqmap {input.seqmap:q} --out-dir {output:q} > {log:q} 2>&1"
 
 
@@ -53,7 +53,7 @@ rule train_trackssm:
         cfg=slice_json("trackssm"),
         runs=OUT.trackssm_runs,
     shell:
-        "python -m nuscmot.train_trackssm --params {params.cfg:q} --train {input.traj_train:q}"
+        "python -m nuscmot.stages.train_trackssm --params {params.cfg:q} --train {input.traj_train:q}"
         " --val {input.traj_val:q} --runs-dir {params.runs:q} --model {output.model:q}"
         " --heldout {output.heldout:q} > {log:q} 2>&1"
 
@@ -80,7 +80,7 @@ rule run_tracker:
         ),
         tuned=tuned_args,
     shell:
-        "python -m nuscmot.track --params {params.cfg:q} --tracker {wildcards.tracker}"
+        "python -m nuscmot.stages.run_tracker --params {params.cfg:q} --tracker {wildcards.tracker}"
         " --dets-dir {input.dets:q} --mot-dir {input.mot_dir:q} --seqmap {input.seqmap:q}"
         " {params.model} {params.tuned} --out-dir {output:q} > {log:q} 2>&1"
 

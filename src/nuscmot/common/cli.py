@@ -53,6 +53,14 @@ def load_params(raw: str) -> dict[str, Any]:
     return value
 
 
+def name_list(params: dict[str, Any], key: str) -> list[str]:
+    """``params[key]``, a non-empty list of non-empty names (``trackers``), else an InputError."""
+    names = params.get(key)
+    if not isinstance(names, list) or not names or not all(isinstance(t, str) and t for t in names):
+        raise InputError("--params", f"needs '{key}': a non-empty list of tracker names", key=key)
+    return names
+
+
 def setup_logging(verbose: bool = False) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,

@@ -57,7 +57,7 @@ def read_model(path: str | Path, expected_num_classes: int | None = None) -> dic
         raise InputError(path, "not a model checkpoint (no 'model' state_dict of tensors)")
     cfg = ckpt.get("model_config")
     if not isinstance(cfg, dict) or not all(k in cfg for k in MODEL_CONFIG_KEYS):
-        raise InputError(path, "checkpoint lacks its model_config (not trained by nuscmot.train?)")
+        raise InputError(path, "checkpoint lacks its model_config (not trained by nuscmot.stages.train?)")
     if cfg["model"] not in MODEL_SIZES:
         raise InputError(path, f"unknown model {cfg['model']!r} in model_config")
     if expected_num_classes is not None and int(cfg["num_classes"]) != expected_num_classes:

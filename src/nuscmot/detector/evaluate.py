@@ -114,3 +114,64 @@ def evaluate_coco(
     if distributed:
         dist.broadcast_object_list(metrics, src=0)
     return metrics[0]
+
+
+SPLITS = ("val", "test_front")  # what evaluate_detector scores, in this order
+COLUMNS = (("AP50", "AP@0.5"), ("AP", "AP@[.5:.95]"), ("AP75", "AP@0.75"), ("AR100", "AR@100"))
+
+
+def markdown(result: dict[str, Any]) -> str:
+    lines = [
+        f"# Detector metrics ({result['checkpoint']['model']}, epoch {result['checkpoint']['epoch']})",
+        "",
+        "| split | images | " + " | ".join(label for _, label in COLUMNS) + " |",
+        "|---|---:|" + "---:|" * len(COLUMNS),
+    ]
+    for split in SPLITS:
+        m = result["splits"][split]
+        lines.append(f"| {split} | {m['images']} | " + " | ".join(f"{m[k]:.4f}" for k, _ in COLUMNS) + " |")
+    classes = list(result["splits"][SPLITS[0]]["per_class_AP50"])
+    lines += ["", "Per-class AP@0.5:", "", "| class | " + " | ".join(SPLITS) + " |", "|---|" + "---:|" * len(SPLITS)]
+    for name in classes:
+        cells = []
+        for split in SPLITS:
+            v = result["splits"][split]["per_class_AP50"].get(name)
+            cells.append("n/a" if v is None else f"{v:.4f}")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def evaluate_checkpoint(cfg, weights: Path, split_jsons: dict[str, Path], image_root: Path, out_json: Path,
+                        out_md: Path) -> dict[str, Any]:
+    """Score checkpoint ``weights`` on every split's COCO JSON (``SPLITS`` order) under the
+    ``evaluate_detector`` slice ``cfg`` (:class:`~nuscmot.detector.config.EvalConfig`); write
+    the metrics JSON and Markdown; return the JSON document."""
+    from nuscmot.common.device import resolve_device
+    from nuscmot.common.io import write_json, write_text
+    from nuscmot.detector.checkpoint import load_model
+    from nuscmot.detector.config import set_cpu_threads
+    from nuscmot.detector.predict import prepare_model
+
+    set_cpu_threads(cfg.threads)
+    device = resolve_device(cfg.device, "--params")
+    model, ckpt = load_model(weights, cfg.num_classes)
+    mc = ckpt["model_config"]
+    model = prepare_model(model, device)
+    splits = {}
+    for split in SPLITS:
+        metrics = evaluate_coco(
+            model, split_jsons[split], image_root, num_classes=cfg.num_classes, input_size=tuple(mc["input_size"]),
+            conf_threshold=cfg.conf_threshold, nms_threshold=cfg.nms_threshold, batch_size=cfg.batch_size,
+            workers=cfg.workers, device=device, progress=split,
+        )
+        metrics.pop("summary", None)
+        splits[split] = metrics
+    result = {
+        "checkpoint": {"model": mc["model"], "num_classes": mc["num_classes"], "input_size": list(mc["input_size"]),
+                       "epoch": ckpt.get("epoch")},
+        "params": {k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("workers", "device")},
+        "splits": splits,
+    }
+    write_json(out_json, result)
+    write_text(out_md, markdown(result))
+    return result

@@ -1,7 +1,7 @@
 """Evaluate a block of grid cells in one process: track + evaluate every cell on the tuning split.
 
 One Snakemake job per (detection source, motion model) runs all of that model's cells: each cell
-is the real ``track`` step (:func:`nuscmot.track.track_one`) and the real evaluation
+is the real ``track`` step (:func:`nuscmot.tracking.run.track_one`) and the real evaluation
 (:func:`nuscmot.evaluation.metrics.evaluate_many`), with results passed through the MOT text
 format as the pipeline does, so a cell scores exactly what ``track`` + ``evaluate_tracking``
 would. A job per cell would pay Python's and Snakemake's start-up per cell, which dominates on
@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from nuscmot.common.config import from_dict
 from nuscmot.common.errors import InputError
-from nuscmot.common.io import read_json
-from nuscmot.common.mot import read_mot, write_mot
+from nuscmot.common.io import read_json, write_json
+from nuscmot.common.mot import read_mot, read_seqmap, write_mot
 from nuscmot.evaluation.metrics import EvaluationConfig, evaluate_many
 from nuscmot.evaluation.sequences import load_gt
 from nuscmot.sweep.grid import MOTION_SEP
@@ -59,7 +60,7 @@ def run_cell(tracker_name: str, association: Mapping[str, Any], motion: Mapping[
              scratch: Path) -> dict[str, Any]:
     """Track every sequence of ``gts`` (ground truth read once per block) with one cell's settings;
     the OVERALL metrics over the sequences."""
-    from nuscmot.track import motion_factory, track_one
+    from nuscmot.tracking.run import motion_factory, track_one
     from nuscmot.tracking.config import AssociationConfig
     from nuscmot.tracking.scores import ScoreTransform
 
@@ -94,3 +95,19 @@ def run_block(tracker_name: str, params: Mapping[str, Any], model: str | None, n
             out.append({"cell": cell["name"], "values": cell["values"], "association": association,
                         "motion": motion, "overall": overall})
     return out
+
+
+def sweep_block(tracker: str, source: str, params: Mapping[str, Any], model: str | None, seqmap: Path, splits: Path,
+                mot_dir: Path, dets_dir: Path, out: Path) -> list[dict[str, Any]]:
+    """Every grid cell of ``tracker`` on ``source`` detections of the tuning sequences (checked
+    to be tuning-split scenes); write the block JSON; return its rows."""
+    names = read_seqmap(seqmap)
+    if not names:
+        raise InputError(seqmap, "seqmap lists no sequences")
+    check_tuning_split(names, splits, seqmap)
+    t0 = time.perf_counter()
+    rows = run_block(tracker, params, model, names, mot_dir, dets_dir)
+    write_json(out, {"tracker": tracker, "source": source, "split": "tune", "sequences": names, "rows": rows})
+    log.info("%s on %s: %d cells on %d tuning sequences in %.1f s", tracker, source, len(rows), len(names),
+             time.perf_counter() - t0)
+    return rows

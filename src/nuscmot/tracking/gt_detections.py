@@ -1,5 +1,5 @@
 """GT-derived detections with controlled degradation (pure functions; the CLI is
-``python -m nuscmot.gt_detections``).
+``python -m nuscmot.stages.gt_detections``).
 
 :func:`degrade` turns MOT ground truth rows into detection rows:
 
@@ -16,12 +16,18 @@ All randomness comes from the ``rng`` argument, consumed in a fixed order.
 
 from __future__ import annotations
 
+import logging
 import zlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from nuscmot.common.errors import InputError
+from nuscmot.common.io import atomic_dir
+from nuscmot.common.mot import read_mot, read_seqinfo, read_seqmap, write_mot
+
+log = logging.getLogger(__name__)
 
 DROP_MODES = ("independent", "burst")
 BURST_LENGTHS = (2, 3, 4)
@@ -159,3 +165,22 @@ def _clip(dets: np.ndarray, img_w: float, img_h: float) -> np.ndarray:
     out = dets.copy()
     out[:, 2], out[:, 3], out[:, 4], out[:, 5] = x1, y1, x2 - x1, y2 - y1
     return out
+
+
+def write_gt_detections(cfg: DegradeConfig, mot_dir: Path, seqmap: Path, out_dir: Path) -> tuple[int, int]:
+    """Degrade every seqmap sequence's ground truth into ``<out_dir>/<seq>.txt`` detections
+    (one seeded generator per sequence); returns (GT boxes, detections)."""
+    from tqdm import tqdm
+
+    names = read_seqmap(seqmap)
+    n_gt = n_det = 0
+    with atomic_dir(out_dir) as tmp:
+        for name in tqdm(names, desc="gt_detections", leave=False):
+            gt = read_mot(mot_dir / name / "gt" / "gt.txt", "gt")
+            info = read_seqinfo(mot_dir / name / "seqinfo.ini")
+            dets = degrade(gt, cfg, sequence_rng(cfg.seed, name), img_size=(info.width, info.height), n_frames=info.length)
+            write_mot(tmp / f"{name}.txt", dets, "det")
+            n_gt += len(gt)
+            n_det += len(dets)
+    log.info("%d sequences: %d GT boxes -> %d detections in %s", len(names), n_gt, n_det, out_dir)
+    return n_gt, n_det

@@ -1,52 +1,30 @@
-"""Track every test sequence with one motion model behind the shared ByteTrack association.
-
-    python -m nuscmot.track --params '{"cfg": <tracking.association>, "motion": <tracking.motion.X>,
-        "score_transform": <tracking.score_transform>}' \
-        --tracker kalman|trackssm --dets-dir DIR --mot-dir DIR --seqmap F [--model F] --out-dir DIR
-
-Writes ``<out-dir>/<seq>.txt`` (MOT result format) for every sequence of the seqmap; the image
-size and frame rate come from ``<mot-dir>/<seq>/seqinfo.ini`` (the rate turns ``max_age_s``
-into frames; a TrackSSM model runs only at the frame rate and image size it was trained at,
-unless ``allow_rate_mismatch``). Detection scores go through ``score_transform`` and must
-then lie in [0, 1]. A sequence without detections gives an empty file (an empty det file is
-no detections; a missing one is an error: :func:`nuscmot.common.mot.read_dets`). The logged frames/s counts tracking alone, not
-loading or tracing the model. With ``ego_compensation: true`` in the association slice, each
-sequence's camera poses are read from ``<mot-dir>/<seq>/cam_pose.json`` (written by convert; a
-missing file is an error) and every track is warped by the camera's rotation between frames
-(:mod:`nuscmot.tracking.ego`).
-"""
+"""One tracking run: every test sequence through the shared ByteTrack association
+(:mod:`nuscmot.tracking.tracker`) with one motion model (Kalman, or TrackSSM loaded from its
+checkpoint and checked against the frame rate and image size it was trained at), under the
+settings of the config or of a sweep's best.json, with or without ego-motion compensation."""
 
 from __future__ import annotations
 
-import os
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
 
-# Tracking is a sequential stream of tiny matrix operations: BLAS/OpenMP worker threads only
-# add synchronisation (measured 15x slower 4x4 inverses with 2 OpenBLAS threads on 2 busy
-# cores). Must be set before numpy is imported.
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+import numpy as np
 
-import logging  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any, Callable, Sequence  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-from nuscmot.common import cli  # noqa: E402
-from nuscmot.common.config import from_dict  # noqa: E402
-from nuscmot.common.errors import InputError  # noqa: E402
-from nuscmot.common.io import atomic_dir, write_json  # noqa: E402
-from nuscmot.common.mot import SeqInfo, read_dets, read_seqinfo, read_seqmap, write_mot  # noqa: E402
-from nuscmot.tracking.config import AssociationConfig  # noqa: E402
-from nuscmot.tracking.kalman import KalmanConfig  # noqa: E402
-from nuscmot.tracking.motion import MotionModel  # noqa: E402
-from nuscmot.tracking.scores import ScoreTransform, checked_scores  # noqa: E402
-from nuscmot.tracking.tracker import track_sequence  # noqa: E402
+from nuscmot.common.config import from_dict
+from nuscmot.common.errors import InputError
+from nuscmot.common.io import atomic_dir, write_json
+from nuscmot.common.mot import SeqInfo, read_dets, read_seqinfo, read_seqmap, write_mot
+from nuscmot.tracking.config import AssociationConfig
+from nuscmot.tracking.kalman import KalmanConfig
+from nuscmot.tracking.motion import MotionModel
+from nuscmot.tracking.scores import ScoreTransform, checked_scores
+from nuscmot.tracking.tracker import track_sequence
 
 log = logging.getLogger(__name__)
 TRACKERS = ("kalman", "trackssm")
-PARAM_KEYS = ("cfg", "motion", "score_transform")
 SETTINGS_FILE = "settings.json"  # in the output folder: the settings used and where they came from
 MotionFactory = Callable[[SeqInfo, Path], MotionModel]  # (sequence, its seqinfo.ini) -> fresh model
 
@@ -158,48 +136,37 @@ def settings(params: dict[str, Any], tracker: str, tuned: Path | None, source: s
     return out
 
 
-def parse_args(argv: Sequence[str] | None):
-    p = cli.parser(__doc__.splitlines()[0])
-    p.add_argument("--tracker", required=True, choices=TRACKERS)
-    p.add_argument("--dets-dir", required=True, help="detections, one <seq>.txt per sequence")
-    p.add_argument("--mot-dir", required=True, help="MOT folder with <seq>/seqinfo.ini")
-    p.add_argument("--seqmap", required=True)
-    p.add_argument("--model", default=None, help="TrackSSM checkpoint (trackssm only)")
-    p.add_argument("--tuned", type=Path, default=None, help="a sweep's best.json: use its settings for this tracker")
-    p.add_argument("--source", default=None, help="detection source the tuned settings were chosen on")
-    p.add_argument("--ego", choices=("on", "off", "flip"), default=None,
-                   help="override ego_compensation (flip: the opposite of the settings')")
-    p.add_argument("--out-dir", required=True)
-    return p.parse_args(argv)
+@dataclass(frozen=True)
+class TrackingPaths:
+    """A tracking run's inputs (detections ``<seq>.txt``, MOT folder with ``<seq>/seqinfo.ini``,
+    seqmap, TrackSSM checkpoint) and output folder."""
+
+    dets_dir: Path
+    mot_dir: Path
+    seqmap: Path
+    out_dir: Path
+    model: str | None = None
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def run_tracker(tracker: str, source: str | None, used: dict[str, Any], transform: ScoreTransform,
+                paths: TrackingPaths) -> None:
+    """Track every seqmap sequence with ``tracker`` under the ``used`` settings (:func:`settings`;
+    ``source``: the detection source, recorded); write one MOT result file per sequence and the
+    settings file."""
     from tqdm import tqdm
 
-    args = parse_args(argv)
-    params = cli.load_params(args.params)
-    extra = sorted(set(params) - set(PARAM_KEYS))
-    if extra:
-        raise InputError("--params", f"unknown key(s) {', '.join(extra)} (expected {', '.join(PARAM_KEYS)})")
-    used = settings(params, args.tracker, args.tuned, args.source, args.ego)
     association = from_dict(AssociationConfig, used["association"], where="tracking.association")
-    transform = from_dict(ScoreTransform, params.get("score_transform"), where="tracking.score_transform")
-    make_motion = motion_factory(args.tracker, used["motion"], args.model)
-    dets_dir, mot_dir = Path(args.dets_dir), Path(args.mot_dir)
-    if not dets_dir.is_dir():
-        raise InputError(dets_dir, "detections folder does not exist")
-    names = read_seqmap(args.seqmap)
+    make_motion = motion_factory(tracker, used["motion"], paths.model)
+    if not paths.dets_dir.is_dir():
+        raise InputError(paths.dets_dir, "detections folder does not exist")
+    names = read_seqmap(paths.seqmap)
     frames, seconds = 0, 0.0
-    with atomic_dir(args.out_dir) as tmp:
-        for name in tqdm(names, desc=f"track {args.tracker}", leave=False):
-            rows, n, dt = track_one(association, make_motion, mot_dir, dets_dir, name, transform)
+    with atomic_dir(paths.out_dir) as tmp:
+        for name in tqdm(names, desc=f"track {tracker}", leave=False):
+            rows, n, dt = track_one(association, make_motion, paths.mot_dir, paths.dets_dir, name, transform)
             frames, seconds = frames + n, seconds + dt
             write_mot(tmp / f"{name}.txt", rows, "result")
-        write_json(tmp / SETTINGS_FILE, {"tracker": args.tracker, "source": args.source, **used})
-    log.info("%s%s: %d sequences, %d frames, %.0f frames/s (tracking only); settings: %s", args.tracker,
+        write_json(tmp / SETTINGS_FILE, {"tracker": tracker, "source": source, **used})
+    log.info("%s%s: %d sequences, %d frames, %.0f frames/s (tracking only); settings: %s", tracker,
              " (ego-motion compensated)" if association.ego_compensation else "", len(names), frames,
              frames / max(seconds, 1e-9), used["origin"])
-
-
-if __name__ == "__main__":
-    cli.run(main)

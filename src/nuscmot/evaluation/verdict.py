@@ -1,32 +1,18 @@
-"""The verdict: IDSW of every tracker against the baseline, and what explains the difference.
-
-Writes the comparison table (CSV and Markdown), ``idsw_paradox_analysis.json`` (per-sequence
-IDSW delta with detection gaps and crowding, and their Pearson/Spearman correlations), and
-the figures (a folder of PNGs, swapped into place when complete), for every detection source the
-trackers ran on (the detector's output and GT-derived detections): one section of the table and
-one key of the JSON each, each saying whether its verdict is meaningful (enough detection recall,
-enough baseline switches) and why not.
-
-    python -m nuscmot.compare_idsw --params '{"cfg": <compare>, "evaluation": <evaluation>}' \
-        --sources detector gt --trackers kalman trackssm \
-        --metrics DK.json DT.json GK.json GT.json --results DIR DIR DIR DIR --dets-dir DIR DIR \
-        --mot-dir DIR --seqmap F --out-csv F --out-md F --out-json F --plots-dir DIR
-"""
+"""The verdict of ``compare_idsw``: every tracker's IDSW against the baseline per detection
+source, what explains the difference (detection gaps, crowding: per-sequence correlations),
+whether the verdict is meaningful, and its plots. :mod:`nuscmot.evaluation.compare` holds the
+pure table and statistics functions; this module reads the runs and writes the outputs."""
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-from nuscmot.common import cli
-from nuscmot.common.config import from_dict
 from nuscmot.common.errors import InputError
 from nuscmot.common.io import atomic_dir, write_csv, write_json, write_text
-from nuscmot.common.mot import read_seqmap
 from nuscmot.evaluation import compare, plots
 from nuscmot.evaluation.crowding import crowding
 from nuscmot.evaluation.gaps import detection_gaps
@@ -98,6 +84,16 @@ def draw_plots(folder: Path, prefix: str, result: dict, names: list[str], counts
 
 
 @dataclass(frozen=True)
+class VerdictPaths:
+    """Where the comparison goes: the table (CSV, Markdown), the analysis JSON, the plots folder."""
+
+    csv: Path
+    md: Path
+    json: Path
+    plots_dir: Path
+
+
+@dataclass(frozen=True)
 class SourceInputs:
     """What one detection source's comparison reads: per tracker metrics and results, its detections."""
 
@@ -132,60 +128,10 @@ def compare_source(src: SourceInputs, trackers: list[str], names: list[str], mot
     return rows, result, counts
 
 
-def source_inputs(args: argparse.Namespace, trackers: list[str]) -> list[SourceInputs]:
-    """Split the flat ``--metrics``/``--results`` lists (source-major) into one group per source."""
-    sources = list(args.sources)
-    if len(set(sources)) != len(sources):
-        raise InputError("--sources", f"duplicate source names: {' '.join(sources)}")
-    n = len(trackers) * len(sources)
-    for flag, values in (("--metrics", args.metrics), ("--results", args.results)):
-        if len(values) != n:
-            raise InputError(flag, f"expected {n} paths (one per source and tracker, source-major), got {len(values)}")
-    if len(args.dets_dir) != len(sources):
-        raise InputError("--dets-dir", f"expected {len(sources)} folders (one per source), got {len(args.dets_dir)}")
-    k = len(trackers)
-    return [SourceInputs(s, dict(zip(trackers, args.metrics[i * k:(i + 1) * k])),
-                         dict(zip(trackers, args.results[i * k:(i + 1) * k])), args.dets_dir[i])
-            for i, s in enumerate(sources)]
-
-
-def flipped_runs(args: argparse.Namespace, trackers: list[str], sources: list[str]) -> dict:
-    """``{source: {tracker: (metrics, results)}}`` of the runs with ego_compensation flipped."""
-    if not args.ego_metrics and not args.ego_results:
-        return {}
-    n = len(trackers) * len(sources)
-    for flag, values in (("--ego-metrics", args.ego_metrics), ("--ego-results", args.ego_results)):
-        if len(values) != n:
-            raise InputError(flag, f"expected {n} paths (one per source and tracker, source-major), got {len(values)}")
-    pairs = iter(zip(args.ego_metrics, args.ego_results))
-    return {s: {t: next(pairs) for t in trackers} for s in sources}
-
-
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    p = cli.parser("Compare trackers' identity switches and explain the difference.")
-    p.add_argument("--sources", nargs="+", default=["detector"],
-                   help="detection sources the trackers ran on (detector, gt)")
-    p.add_argument("--trackers", required=True, nargs="+")
-    p.add_argument("--metrics", required=True, nargs="+", type=Path,
-                   help="metrics JSON per source and tracker (source-major, trackers in --trackers order)")
-    p.add_argument("--results", required=True, nargs="+", type=Path, help="results folder per source and tracker, same order")
-    p.add_argument("--dets-dir", required=True, nargs="+", type=Path, help="detections per source, --sources order")
-    p.add_argument("--mot-dir", required=True, type=Path)
-    p.add_argument("--seqmap", required=True, type=Path)
-    p.add_argument("--out-csv", required=True, type=Path)
-    p.add_argument("--out-md", required=True, type=Path)
-    p.add_argument("--out-json", required=True, type=Path)
-    p.add_argument("--plots-dir", required=True, type=Path)
-    p.add_argument("--ego-metrics", nargs="*", type=Path, default=[],
-                   help="metrics JSON with ego_compensation flipped, per source and tracker (source-major)")
-    p.add_argument("--ego-results", nargs="*", type=Path, default=[], help="their results folders, same order")
-    return p.parse_args(argv)
-
-
 def read_settings(results: Path) -> dict[str, Any] | None:
     """What ``track`` recorded in its output folder: the settings used and where they came from."""
     from nuscmot.common.io import read_json
-    from nuscmot.track import SETTINGS_FILE
+    from nuscmot.tracking.run import SETTINGS_FILE
 
     path = results / SETTINGS_FILE
     return read_json(path, "tracking settings") if path.is_file() else None
@@ -210,29 +156,16 @@ def ego_table(src: SourceInputs, trackers: list[str], flipped: dict[str, tuple[P
     return out
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    args = parse_args(argv)
-    params = cli.load_params(args.params)
-    unknown = sorted(set(params) - {"cfg", "evaluation"})
-    if unknown:
-        raise InputError("--params", f"unknown key(s) {', '.join(unknown)} (expected cfg, evaluation)")
-    cfg = from_dict(compare.CompareConfig, params.get("cfg"), where="compare")
-    ecfg = from_dict(EvaluationConfig, params.get("evaluation"), where="evaluation")
-    trackers = list(args.trackers)
-    if len(set(trackers)) != len(trackers):
-        raise InputError("--trackers", f"duplicate tracker names: {' '.join(trackers)}")
-    groups = source_inputs(args, trackers)
+def compare_idsw(cfg: compare.CompareConfig, ecfg: EvaluationConfig, trackers: list[str], groups: list[SourceInputs],
+                 flips: dict, mot_dir: Path, names: list[str], out: VerdictPaths) -> dict[str, Any]:
+    """The comparison of every source (table, JSON, Markdown, plots); ``flips``: the
+    ego-compensation-flipped runs per source and tracker (empty: no on/off table)."""
     if cfg.baseline not in trackers:
         raise InputError("compare", f"baseline {cfg.baseline!r} is not one of the trackers ({', '.join(trackers)})", key="baseline")
-    names = read_seqmap(args.seqmap)
-    if not names:
-        raise InputError(args.seqmap, "seqmap lists no sequences")
-
-    flips = flipped_runs(args, trackers, [g.source for g in groups])
     sections, rows, doc = {}, [], {}
-    with atomic_dir(args.plots_dir) as folder:
+    with atomic_dir(out.plots_dir) as folder:
         for src in groups:
-            src_rows, result, counts = compare_source(src, trackers, names, args.mot_dir, cfg, ecfg)
+            src_rows, result, counts = compare_source(src, trackers, names, mot_dir, cfg, ecfg)
             result["settings"] = {t: read_settings(src.results[t]) for t in trackers}
             if flips:
                 result["ego_compensation"] = ego_table(src, trackers, flips[src.source], names)
@@ -242,13 +175,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             doc[src.source] = result
     doc["params"] = {"compare": dataclasses.asdict(cfg), "evaluation": dataclasses.asdict(ecfg)}
     md = compare.markdown_sources(sections, names, iou_threshold=ecfg.iou_threshold, min_visibility=ecfg.min_visibility)
-    write_table(args.out_csv, rows)
-    write_json(args.out_json, doc)
-    write_text(args.out_md, md)
+    write_table(out.csv, rows)
+    write_json(out.json, doc)
+    write_text(out.md, md)
     for source, (_, result) in sections.items():
         log.info("%s: compared %s on %d sequences (%s)", source, ", ".join(trackers), len(names),
                  "meaningful" if result["meaningful"] else f"not meaningful: {result['reason']}")
-
-
-if __name__ == "__main__":
-    cli.run(main)
+    return doc

@@ -1,6 +1,6 @@
-"""``python -m nuscmot.synth``: generate the synthetic nuScenes-format dataset.
+"""``python -m nuscmot.stages.synth``: generate the synthetic nuScenes-format dataset.
 
-    python -m nuscmot.synth --params '{"cfg": {<synth slice>}, "version": "v1.0-synth"}' --dataroot DIR
+    python -m nuscmot.stages.synth --params '{"cfg": {<synth slice>}, "version": "v1.0-synth"}' --dataroot DIR
 
 The whole dataroot is built under a temporary name and swapped into place at the end, so
 an interrupted run leaves nothing half-made. Bad parameters exit with status 2 and one line.
@@ -16,9 +16,11 @@ from typing import Sequence
 from nuscmot.common import cli
 from nuscmot.common.errors import InputError
 from nuscmot.data.synth import generate, synth_config
+from nuscmot.data.synth.config import SynthConfig
 
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 log = logging.getLogger(__name__)
+SLICES = {"synth": SynthConfig}  # (also pretrain.synth, the pretraining world)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

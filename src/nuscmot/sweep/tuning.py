@@ -1,12 +1,5 @@
-"""Summarise a sweep on the tuning split: one row per (source, tracker, cell), the best cell per
-source and motion model with its full settings (``best.json``, read by ``track --tuned``), IDSW
-heatmaps per pair of a model's grid keys.
-
-Each block is a ``sweep_block`` output (every cell of one motion model on one detection source).
-
-    python -m nuscmot.sweep_summary --params '{"cfg": <sweep slice>, "trackers": [...]}' \
-        --blocks F [F ...] --out-csv F --out-best F --heatmaps-dir DIR
-"""
+"""The sweep's summary: every cell's metrics, the tuned cell per detection source and motion
+model (best.json, what ``run_tracker --tuned`` reads) and IDSW heatmaps over the grid."""
 
 from __future__ import annotations
 
@@ -16,8 +9,6 @@ import logging
 from pathlib import Path
 from typing import Any, Sequence
 
-from nuscmot.common import cli
-from nuscmot.common.config import from_dict
 from nuscmot.common.errors import InputError
 from nuscmot.common.io import atomic_dir, write_csv, write_json
 from nuscmot.sweep import grid, plots
@@ -26,13 +17,6 @@ from nuscmot.sweep.summary import METRICS, SweepConfig, best_cells, summary_row
 log = logging.getLogger(__name__)
 
 HEATMAP_METRIC = "IDSW"
-
-
-def trackers_param(params: dict[str, Any]) -> list[str]:
-    trackers = params.get("trackers")
-    if not isinstance(trackers, list) or not trackers or not all(isinstance(t, str) and t for t in trackers):
-        raise InputError("--params", "needs 'trackers': a non-empty list of tracker names", key="trackers")
-    return trackers
 
 
 def load_block(path: Path) -> dict[str, Any]:
@@ -143,31 +127,21 @@ def best_report(cfg: SweepConfig, best: dict[str, dict[str, Any]]) -> dict[str, 
     }
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    p = cli.parser("Summarise a sweep: table, best cell per source and motion model, IDSW heatmaps.")
-    p.add_argument("--blocks", required=True, nargs="+", type=Path, help="every sweep_block output")
-    p.add_argument("--out-csv", required=True, type=Path)
-    p.add_argument("--out-best", required=True, type=Path)
-    p.add_argument("--heatmaps-dir", required=True, type=Path)
-    args = p.parse_args(argv)
-
-    params = cli.load_params(args.params)
-    cfg = from_dict(SweepConfig, params.get("cfg"), where="sweep")
-    trackers = trackers_param(params)
-    keys, rows = collect(cfg, trackers, args.blocks)
+def summarise_sweep(cfg: SweepConfig, trackers: list[str], blocks: Sequence[Path], out_csv: Path, out_best: Path,
+                    heatmaps_dir: Path) -> dict[str, dict[str, Any]]:
+    """The sweep's summary table, best.json (the chosen cell per source and motion model) and
+    the IDSW heatmaps; returns the best cells."""
+    keys, rows = collect(cfg, trackers, blocks)
     sources = list(dict.fromkeys(r["source"] for r in rows))
     best = {s: best_cells([r for r in rows if r["source"] == s], cfg.objective) for s in sources}
-    write_summary(args.out_csv, keys, rows)
-    with atomic_dir(args.heatmaps_dir) as tmp:
+    write_summary(out_csv, keys, rows)
+    with atomic_dir(heatmaps_dir) as tmp:
         for s in sources:
             write_heatmaps(tmp, cfg, s, [r for r in rows if r["source"] == s], best[s])
-    write_json(args.out_best, best_report(cfg, best))
+    write_json(out_best, best_report(cfg, best))
     for s, per in best.items():
         for tracker, b in per.items():
             r = b["row"]
             log.info("%s on %s: best cell %s (IDSW %s, MOTA %.4f, IDF1 %.4f) of %d", tracker, s, b["cell"], r["IDSW"],
                      r["MOTA"] or 0.0, r["IDF1"] or 0.0, b["cells"])
-
-
-if __name__ == "__main__":
-    cli.run(main)
+    return best

@@ -1,6 +1,6 @@
 """Train the YOLOX detector on the COCO train split, two phases, resumable.
 
-    python -m nuscmot.train --params '<detector slice json>' --train-json F --val-json F \
+    python -m nuscmot.stages.train --params '<detector slice json>' --train-json F --val-json F \
         --image-root DATAROOT --state-dir DIR --runs-dir DIR --best F --latest F \
         --train-log F --config-out F [--nproc N]
 
@@ -13,39 +13,14 @@ epoch; delete that folder to force a fresh run. See :mod:`nuscmot.detector.train
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Sequence
 
 from nuscmot.common import cli
+from nuscmot.detector.config import DetectorConfig
 
-
-def without_nproc(argv: Sequence[str]) -> list[str]:
-    """``argv`` less ``--nproc N`` / ``--nproc=N``: torchrun's own parser would take
-    ``--nproc`` for an ambiguous abbreviation of its ``--nproc-per-node``/``--nproc_per_node``."""
-    out, skip = [], False
-    for arg in argv:
-        if skip:
-            skip = False
-        elif arg == "--nproc":
-            skip = True
-        elif not arg.startswith("--nproc="):
-            out.append(arg)
-    return out
-
-
-def torchrun_command(nproc: int, argv: Sequence[str], python: str = sys.executable) -> list[str]:
-    """The command that runs ``python -m nuscmot.train argv`` (less ``--nproc``) as ``nproc``
-    DDP processes on this node (``torch.distributed.run`` is torchrun's module;
-    ``--standalone`` picks a free rendezvous port, so two trainings on one node do not collide)."""
-    return [python, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(nproc),
-            "-m", "nuscmot.train", *without_nproc(argv)]
-
-
-def needs_launch(nproc: int, env: Mapping[str, str]) -> bool:
-    """True when ``nproc`` processes are wanted and this is not already one of torchrun's."""
-    return nproc > 1 and "LOCAL_RANK" not in env
+SLICES = {"detector": DetectorConfig}
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -59,20 +34,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = p.parse_args(argv)
     if args.nproc < 1:
         p.error(f"--nproc must be at least 1, got {args.nproc}")
-    if needs_launch(args.nproc, os.environ):
-        cmd = torchrun_command(args.nproc, argv)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.execv(cmd[0], cmd)  # torchrun replaces this process: Snakemake's signals reach it
+
+    from nuscmot.detector.training.launch import relaunch_if_needed
+
+    relaunch_if_needed(args.nproc, argv)
     params = cli.load_params(args.params)
 
     from nuscmot.detector.config import detector_config
     from nuscmot.detector.trainer import TrainPaths, train
 
-    cfg = detector_config(params)
     paths = TrainPaths(args.train_json, args.val_json, args.image_root, args.state_dir, args.runs_dir,
                        args.best, args.latest, args.train_log, args.config_out)
-    train(cfg, paths)
+    train(detector_config(params), paths)
 
 
 if __name__ == "__main__":

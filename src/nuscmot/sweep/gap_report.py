@@ -1,16 +1,5 @@
-"""Summarise the gap ablation: IDSW / MOTA / IDF1 vs observation drop rate, per tracker,
-ego-motion compensation setting and drop mode (CSV, Markdown with the attribution and the
-compensation on/off comparison, one PNG with a panel per metric).
-
-Each metrics file is
-``<ablation dir>/<mode>/drop_rate~<rate>/ego_compensation~<true|false>/metrics/<tracker>.json``
-as written by ``evaluate_tracking``; every (level, setting, tracker) of the configuration
-must be given.
-
-    python -m nuscmot.gap_ablation_summary \
-        --params '{"cfg": <gap_ablation slice>, "gt_detections": <slice>, "trackers": [...]}' \
-        --metrics F [F ...] --out-csv F --out-md F --out-png F
-"""
+"""The gap ablation's report: IDSW/MOTA/IDF1 curves over the drop levels per tracker, drop mode
+and ego-compensation setting (CSV, Markdown with the attribution of switches to gaps, PNG)."""
 
 from __future__ import annotations
 
@@ -18,8 +7,6 @@ import logging
 from pathlib import Path
 from typing import Any, Sequence
 
-from nuscmot.common import cli
-from nuscmot.common.config import from_dict
 from nuscmot.common.errors import InputError
 from nuscmot.common.io import atomic_path, write_csv, write_text
 from nuscmot.sweep import plots
@@ -34,7 +21,6 @@ from nuscmot.sweep.ablation import (
     ego_names,
     levels,
 )
-from nuscmot.sweep_summary import trackers_param
 
 log = logging.getLogger(__name__)
 
@@ -144,32 +130,21 @@ def compensation_markdown(rows: list[dict[str, Any]]) -> list[str]:
     ]
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    p = cli.parser("Summarise the gap ablation: IDSW/MOTA/IDF1 vs drop rate per tracker and mode.")
-    p.add_argument("--metrics", required=True, nargs="+", type=Path, help="every level's <tracker>.json")
-    p.add_argument("--out-csv", required=True, type=Path)
-    p.add_argument("--out-md", required=True, type=Path)
-    p.add_argument("--out-png", required=True, type=Path)
-    args = p.parse_args(argv)
-
-    params = cli.load_params(args.params)
-    cfg = from_dict(GapAblationConfig, params.get("cfg"), where="gap_ablation")
-    base = params.get("gt_detections") or {}
-    trackers = trackers_param(params)
-    per_level = collect(cfg, trackers, args.metrics)
+def report_gap_ablation(cfg: GapAblationConfig, base: dict[str, Any], trackers: list[str], metrics: Sequence[Path],
+                        out_csv: Path, out_md: Path, out_png: Path) -> list[dict[str, Any]]:
+    """The curves (CSV, Markdown with the attribution, PNG) of every tracker over the levels;
+    ``base`` is the ``gt_detections`` slice the levels start from. Returns the curve rows."""
+    per_level = collect(cfg, trackers, metrics)
     rows = curve_rows(per_level, cfg, trackers)
-    write_curves_csv(args.out_csv, rows)
+    write_curves_csv(out_csv, rows)
     title = (
         f"GT-derived detections, jitter {100 * cfg.jitter:g}%, "
         f"{cfg.false_positives_per_frame:g} false positives/frame; bursts drop 2-4 frames"
     )
-    with atomic_path(args.out_png) as tmp:
+    with atomic_path(out_png) as tmp:
         plots.ablation_curves(tmp, rows, CURVE_METRICS, title=title)
-    write_text(args.out_md, markdown(cfg, base, rows))
+    write_text(out_md, markdown(cfg, base, rows))
     for r in rows:
         log.info("%s (ego compensation %s) %s drop %.0f%%: IDSW %s MOTA %s IDF1 %s", r["tracker"], _on_off(r[EGO_KEY]), r["mode"],
                  100 * r["drop_rate"], r["IDSW"], _text(r["MOTA"], 4), _text(r["IDF1"], 4))
-
-
-if __name__ == "__main__":
-    cli.run(main)
+    return rows

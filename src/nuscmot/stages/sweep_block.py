@@ -1,6 +1,6 @@
 """Evaluate every sweep cell of one motion model on one detection source of the tuning split.
 
-    python -m nuscmot.sweep_block --params '{"cfg": <association>, "motion": <motion>, "evaluation": ...,
+    python -m nuscmot.stages.sweep_block --params '{"cfg": <association>, "motion": <motion>, "evaluation": ...,
         "cells": [{"name": ..., "values": {...}}, ...]}' --tracker kalman|trackssm --source detector|gt \
         --dets-dir DIR --mot-dir results/mot/tune --seqmap results/mot/seqmaps/tune.txt \
         --splits results/splits.json [--model F] --out F.json
@@ -11,17 +11,22 @@ touches the test split. See :mod:`nuscmot.sweep.block`.
 
 from __future__ import annotations
 
-import logging
-import time
 from pathlib import Path
 from typing import Sequence
 
 from nuscmot.common import cli
 from nuscmot.common.errors import InputError
-from nuscmot.common.io import write_json
-from nuscmot.common.mot import read_seqmap
+from nuscmot.evaluation.metrics import EvaluationConfig
+from nuscmot.tracking.config import AssociationConfig
+from nuscmot.tracking.kalman import KalmanConfig
+from nuscmot.tracking.scores import ScoreTransform
+from nuscmot.tracking.trackssm.config import TrackSSMMotionConfig
 
-log = logging.getLogger(__name__)
+PARAM_KEYS = {"cfg", "motion", "evaluation", "cells", "score_transform"}
+# the base slices every cell starts from (cells: the sweep's grid, planned from the sweep slice)
+SLICES = {"tracking.association": AssociationConfig, "tracking.motion.kalman": KalmanConfig,
+          "tracking.motion.trackssm": TrackSSMMotionConfig, "tracking.score_transform": ScoreTransform,
+          "evaluation": EvaluationConfig}
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -33,24 +38,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--model", default=None, help="TrackSSM checkpoint (trackssm only)")
     args = p.parse_args(argv)
     params = cli.load_params(args.params)
-    unknown = sorted(set(params) - {"cfg", "motion", "evaluation", "cells", "score_transform"})
+    unknown = sorted(set(params) - PARAM_KEYS)
     if unknown:
         raise InputError("--params", f"unknown key(s) {', '.join(unknown)}")
     if not isinstance(params.get("cells"), list) or not params["cells"]:
         raise InputError("--params", "needs 'cells': a non-empty list of grid cells", key="cells")
-    names = read_seqmap(args.seqmap)
-    if not names:
-        raise InputError(args.seqmap, "seqmap lists no sequences")
 
-    from nuscmot.sweep.block import check_tuning_split, run_block
+    from nuscmot.sweep.block import sweep_block
 
-    check_tuning_split(names, args.splits, args.seqmap)
-    t0 = time.perf_counter()
-    rows = run_block(args.tracker, params, args.model, names, args.mot_dir, args.dets_dir)
-    write_json(args.out, {"tracker": args.tracker, "source": args.source, "split": "tune", "sequences": names,
-                          "rows": rows})
-    log.info("%s on %s: %d cells on %d tuning sequences in %.1f s", args.tracker, args.source, len(rows), len(names),
-             time.perf_counter() - t0)
+    sweep_block(args.tracker, args.source, params, args.model, args.seqmap, args.splits, args.mot_dir, args.dets_dir,
+                args.out)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Entry point of the ``convert`` stage: nuScenes -> COCO, MOT test ground truth, trajectories.
 
-    python -m nuscmot.convert --params '{"cfg": {<convert slice>}, "version": "v1.0-synth"}' \
+    python -m nuscmot.stages.convert --params '{"cfg": {<convert slice>}, "version": "v1.0-synth"}' \
         --dataroot D --coco-train F --coco-val F --coco-test F --mot-dir DIR --seqmap F \
         --traj-train F.parquet --traj-val F.parquet --splits F.json \
         [--tune-mot-dir DIR --tune-seqmap F]
@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from nuscmot.common import cli
+from nuscmot.data.convert import ConvertConfig, Outputs, convert, parse_params
+
+SLICES = {"convert": ConvertConfig}
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
@@ -34,8 +37,6 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                    help="folder of MOT sequences for tuning (test camera of the detector-val scenes)")
     p.add_argument("--tune-seqmap", type=Path, default=None, help="MOT seqmap of the tuning sequences")
     args = p.parse_args(argv)
-
-    from nuscmot.data.convert import Outputs, convert, parse_params
 
     cfg, version = parse_params(cli.load_params(args.params))
     outputs = Outputs(

@@ -1,0 +1,73 @@
+"""One tracker's metrics over the test sequences: per-sequence and OVERALL rows (motmetrics
+CLEAR/identity metrics and TrackEval HOTA, :mod:`nuscmot.evaluation.metrics`), as CSV and JSON."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+from typing import Any
+
+from nuscmot.common.errors import InputError
+from nuscmot.common.io import write_csv, write_json
+from nuscmot.common.mot import read_seqmap
+from nuscmot.evaluation.metrics import (
+    COLUMN_HELP,
+    COLUMNS,
+    IDSW_CONVENTION,
+    EvaluationConfig,
+    evaluate_many,
+)
+from nuscmot.evaluation.sequences import load_gt, load_results
+
+log = logging.getLogger(__name__)
+
+
+def evaluate_tracker(results_dir: Path, mot_dir: Path, names: list[str], cfg: EvaluationConfig):
+    """Per-sequence + OVERALL rows (dicts keyed by ``COLUMNS``) and the per-sequence evaluations."""
+
+    def load(name: str):
+        gt = load_gt(mot_dir, name)
+        return gt.rows, load_results(results_dir, name, gt.length), gt.length
+
+    return evaluate_many(names, load, cfg)
+
+
+def write_metrics_csv(path: Path, rows: dict[str, dict[str, Any]]) -> None:
+    write_csv(path, COLUMNS, ([row[c] for c in COLUMNS] for row in rows.values()))
+
+
+def report(tracker: str, cfg: EvaluationConfig, rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "tracker": tracker,
+        "params": dataclasses.asdict(cfg),
+        "idsw_convention": IDSW_CONVENTION,
+        "columns": {c: COLUMN_HELP[c] for c in COLUMNS if c != "sequence"},
+        "sequences": {name: row for name, row in rows.items() if name != "OVERALL"},
+        "overall": rows["OVERALL"],
+    }
+
+
+def write_tracker_metrics(tracker: str, cfg: EvaluationConfig, results_dir: Path, mot_dir: Path, seqmap: Path,
+                          out_csv: Path, out_json: Path) -> dict[str, Any]:
+    """Evaluate ``tracker``'s results of every seqmap sequence; write the CSV and the JSON;
+    return the OVERALL row."""
+    names = read_seqmap(seqmap)
+    if not names:
+        raise InputError(seqmap, "seqmap lists no sequences")
+    if "OVERALL" in names:
+        raise InputError(seqmap, "a sequence must not be named OVERALL (the name of the summary row)")
+    if not results_dir.is_dir():
+        raise InputError(results_dir, "results folder does not exist")
+    extra = sorted(f.stem for f in results_dir.glob("*.txt") if f.stem not in set(names))
+    if extra:
+        log.warning("ignoring %d result file(s) not in the seqmap: %s", len(extra), ", ".join(extra[:5]))
+    rows, _ = evaluate_tracker(results_dir, mot_dir, names, cfg)
+    write_metrics_csv(out_csv, rows)
+    write_json(out_json, report(tracker, cfg, rows))
+    o = rows["OVERALL"]
+    log.info(
+        "%s: IDSW %s (TrackEval %s) MOTA %.3f IDF1 %.3f HOTA %.3f over %d sequences",
+        tracker, o["IDSW"], o["IDSW_trackeval"], o["MOTA"] or 0.0, o["IDF1"] or 0.0, o["HOTA"], len(names),
+    )  # fmt: skip
+    return o
