@@ -15,7 +15,7 @@ from typing import Sequence
 
 from nuscmot.common import cli
 from nuscmot.common.errors import InputError
-from nuscmot.data.synth import generate, synth_config
+from nuscmot.synthetic import generate, synth_config
 
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 log = logging.getLogger(__name__)

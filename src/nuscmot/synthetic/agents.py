@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nuscmot.data.synth.layout import ARM_HEADING, ARM_ROAD, CROSSWALK, EXTENT, Layout, Route, arm_to_local
+from nuscmot.synthetic.layout import ARM_HEADING, ARM_ROAD, CROSSWALK, EXTENT, Layout, Route, arm_to_local
 
 ANNOTATION_RANGE = 50.0   # m from the ego; annotations (as nuScenes' detection ranges) stop here
 PREROLL = 8.0             # s of simulation before the first keyframe, so traffic has settled
