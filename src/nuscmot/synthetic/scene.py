@@ -8,13 +8,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from nuscmot.synthetic.agents import ANNOTATION_RANGE, Agent, make_ego, populate
+from nuscmot.synthetic.agents import ANNOTATION_RANGE, Agent, make_ego
 from nuscmot.synthetic.appearance import building_parts, lamp_parts, make_look, tree_parts
 from nuscmot.synthetic.background import BackgroundRenderer, Lighting, make_lighting
 from nuscmot.synthetic.calibration import Camera, make_rig
 from nuscmot.synthetic.config import SynthConfig
 from nuscmot.synthetic.layout import Layout, make_layout
 from nuscmot.synthetic.motion import simulate
+from nuscmot.synthetic.population import populate
 from nuscmot.synthetic.render import Thing, build_model, render_camera
 from nuscmot.synthetic.tables import (
     attribute_token,
