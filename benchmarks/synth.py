@@ -18,9 +18,9 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-import nuscmot.data.synth.scene as scene_mod
-from nuscmot.data.synth import synth_config
-from nuscmot.data.synth.calibration import CHANNELS
+import nuscmot.synthetic.scene as scene_mod
+from nuscmot.synthetic import synth_config
+from nuscmot.synthetic.calibration import CHANNELS
 
 
 def main() -> None:

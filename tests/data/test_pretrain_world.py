@@ -12,9 +12,9 @@ import torch
 import yaml
 
 from nuscmot.common.errors import InputError
-from nuscmot.data.synth import generate, synth_config
-from nuscmot.data.synth.config import check_disjoint_worlds
-from nuscmot.data.synth.tables import TABLES
+from nuscmot.synthetic import generate, synth_config
+from nuscmot.synthetic.config import check_disjoint_worlds
+from nuscmot.synthetic.tables import TABLES
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = yaml.safe_load((ROOT / "config.yaml").read_text())

@@ -12,7 +12,7 @@
 
 if config["dataset"].get("synthetic", False) and "pretrain" in config:
     from nuscmot.common.errors import InputError
-    from nuscmot.data.synth.config import check_disjoint_worlds, synth_config
+    from nuscmot.synthetic.config import check_disjoint_worlds, synth_config
 
     try:  # the pretraining world must share no scene or token with the demo's
         check_disjoint_worlds(

@@ -1,1 +1,1 @@
-"""Data stage: the synthetic nuScenes-format generator and nuScenes -> COCO / MOT / trajectories."""
+"""Data stage: nuScenes (real or synthetic) -> COCO / MOT / trajectories; the generator is nuscmot.synthetic."""

@@ -11,7 +11,7 @@ of its stage's import closure (``code()`` in ``workflow/rules/common.smk``).
 =====================  ================================================================
 stage                  calls
 =====================  ================================================================
-synth                  :func:`nuscmot.data.synth.generate`
+synth                  :func:`nuscmot.synthetic.generate`
 convert                :func:`nuscmot.data.convert.convert`
 train                  :func:`nuscmot.detector.trainer.train`
 evaluate_detector      :func:`nuscmot.detector.evaluate.evaluate_checkpoint`

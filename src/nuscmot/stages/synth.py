@@ -15,8 +15,8 @@ from typing import Sequence
 
 from nuscmot.common import cli
 from nuscmot.common.errors import InputError
-from nuscmot.data.synth import generate, synth_config
-from nuscmot.data.synth.config import SynthConfig
+from nuscmot.synthetic import generate, synth_config
+from nuscmot.synthetic.config import SynthConfig
 
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 log = logging.getLogger(__name__)

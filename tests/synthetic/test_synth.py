@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 
 from nuscmot.common.errors import InputError
-from nuscmot.data.synth import generate, synth_config
-from nuscmot.data.synth.agents import ANNOTATION_RANGE
-from nuscmot.data.synth.calibration import CHANNELS
-from nuscmot.data.synth.tables import TABLES
-from nuscmot.data.synth.transforms import invert_pose, matrix_quaternion, pose_matrix, quaternion_matrix, rot_z
+from nuscmot.synthetic import generate, synth_config
+from nuscmot.synthetic.agents import ANNOTATION_RANGE
+from nuscmot.synthetic.calibration import CHANNELS
+from nuscmot.synthetic.tables import TABLES
+from nuscmot.synthetic.transforms import invert_pose, matrix_quaternion, pose_matrix, quaternion_matrix, rot_z
 
 VERSION = "v1.0-synth"
 TOKEN = re.compile(r"^[0-9a-f]{32}$")
@@ -356,7 +356,7 @@ def test_cli_exits_2_with_one_line(tmp_path, capsys):
 
 
 def test_interrupted_run_leaves_nothing(tmp_path, monkeypatch):
-    import nuscmot.data.synth.scene as scene_mod
+    import nuscmot.synthetic.scene as scene_mod
 
     calls = []
 
@@ -376,8 +376,8 @@ def test_interrupted_run_leaves_nothing(tmp_path, monkeypatch):
 
 def test_lighting_mix_is_configurable():
     """``synth.lighting`` weights pick each scene's lighting; a single kind gives only that kind."""
-    from nuscmot.data.synth.background import make_lighting
-    from nuscmot.data.synth.config import LightingMix
+    from nuscmot.synthetic.background import make_lighting
+    from nuscmot.synthetic.config import LightingMix
 
     rng = np.random.default_rng(0)
     assert {make_lighting(rng, LightingMix(clear=0, overcast=0, dusk=0, night=1, rain=0)).kind for _ in range(20)} == {"night"}

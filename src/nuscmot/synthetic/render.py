@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from nuscmot.data.synth.appearance import DISC, FACES, HEX, Part
-from nuscmot.data.synth.background import Lighting
+from nuscmot.synthetic.background import Lighting
+from nuscmot.synthetic.parts import DISC, FACES, HEX, Part
 
 NEAR = 0.1               # m, near clipping plane (the devkit calls a corner "in front" above 0.1 m)
 SHIFT = 4                # fixed-point bits for cv2 drawing

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from nuscmot.data.synth.calibration import Camera
-from nuscmot.data.synth.config import LIGHTING_KINDS, LightingMix
-from nuscmot.data.synth.layout import CROSSWALK, STOP_LINE, Layout
+from nuscmot.synthetic.calibration import Camera
+from nuscmot.synthetic.config import LIGHTING_KINDS, LightingMix
+from nuscmot.synthetic.layout import CROSSWALK, STOP_LINE, Layout
 
 TEXTURE_SIZE = 256
 TEXELS_PER_M = 4.0

@@ -16,9 +16,9 @@ from pathlib import Path
 from tqdm import tqdm
 
 from nuscmot.common.io import atomic_dir, write_json
-from nuscmot.data.synth.calibration import CHANNELS
-from nuscmot.data.synth.config import SynthConfig, synth_config
-from nuscmot.data.synth.tables import TABLES, vocabulary_tables
+from nuscmot.synthetic.calibration import CHANNELS
+from nuscmot.synthetic.config import SynthConfig, synth_config
+from nuscmot.synthetic.tables import TABLES, vocabulary_tables
 
 __all__ = ["SynthConfig", "synth_config", "generate", "scene_names", "split_scenes"]
 
@@ -47,7 +47,7 @@ def _init_worker() -> None:
 
 
 def _run(job):
-    from nuscmot.data.synth.scene import build_scene
+    from nuscmot.synthetic.scene import build_scene
 
     return build_scene(job)
 
@@ -59,7 +59,7 @@ def generate(cfg: SynthConfig, version: str, dataroot: str | Path, *, workers: i
     ``workers``: scene processes (default: up to 2, one per core); ``id_masks``: also write
     the rendered object-id buffers (16-bit PNGs under ``id_masks/``, tests use them).
     """
-    from nuscmot.data.synth.scene import SceneJob
+    from nuscmot.synthetic.scene import SceneJob
 
     dataroot = Path(dataroot)
     names = scene_names(cfg)

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nuscmot.data.synth.agents import EGO_CENTER_X, PREROLL, Agent
-from nuscmot.data.synth.layout import Layout, Route
+from nuscmot.synthetic.agents import EGO_CENTER_X, PREROLL, Agent
+from nuscmot.synthetic.layout import Layout, Route
 
 DT = 0.1            # s per simulation step
 KEYFRAME_DT = 0.5   # s between keyframes (2 Hz)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nuscmot.data.synth.transforms import invert_pose, matrix_quaternion, pose_matrix, rot_x, rot_z
+from nuscmot.synthetic.transforms import invert_pose, matrix_quaternion, pose_matrix, rot_x, rot_z
 
 NATIVE_SIZE = (1600, 900)
 

@@ -1,110 +1,15 @@
-"""Who is in a scene: the ego car and the objects around it, with sizes and behaviours.
-
-Objects use real nuScenes category names and sizes drawn around nuScenes' per-class
-means. They are placed where the ego will pass (so that, per keyframe, about ``density``
-objects are within annotation range), each with a behaviour: driving a lane (through or
-turning, sometimes changing lanes, buses stopping), parked, towed, walking a sidewalk,
-crossing the road, standing, or static street works (cones, barriers, a digger).
+"""Where objects go and how they behave: placed where the ego will pass, each with a
+behaviour: driving a lane (through or turning, sometimes changing lanes, buses stopping),
+parked, towed, walking a sidewalk, crossing the road, standing, or static street works
+(cones, barriers, a digger). Placement keeps footprints (and crossings) free of each other.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
-from nuscmot.data.synth.layout import ARM_HEADING, ARM_ROAD, CROSSWALK, EXTENT, Layout, Route, arm_to_local
-
-ANNOTATION_RANGE = 50.0   # m from the ego; annotations (as nuScenes' detection ranges) stop here
-PREROLL = 8.0             # s of simulation before the first keyframe, so traffic has settled
-EGO_SIZE = (1.73, 4.08, 1.56)   # Renault Zoe, nuScenes' car (w, l, h)
-EGO_CENTER_X = 1.3        # box centre ahead of the ego frame origin (rear axle)
-
-TARGET_MIX = {
-    "vehicle.car": 0.36,
-    "human.pedestrian.adult": 0.24,
-    "vehicle.truck": 0.10,
-    "vehicle.bus.rigid": 0.06,
-    "vehicle.trailer": 0.06,
-    "vehicle.motorcycle": 0.09,
-    "vehicle.bicycle": 0.09,
-}
-DISTRACTOR_MIX = {"movable_object.trafficcone": 0.45, "movable_object.barrier": 0.4, "vehicle.construction": 0.15}
-
-PEDESTRIANS = ("human.pedestrian.adult", "human.pedestrian.child")
-
-
-@dataclass
-class Agent:
-    """One object (or the ego). Route agents move by arc length along ``route``."""
-
-    category: str
-    size: tuple[float, float, float]          # w, l, h (nuScenes order)
-    kind: str                                 # "route" | "static" | "towed"
-    route: Route | None = None
-    s0: float = 0.0                           # arc length at the start of the simulation
-    v_init: float = 0.0
-    v_des: float = 0.0
-    pose: tuple[float, float, float] = (0.0, 0.0, 0.0)   # static: local x, y, yaw
-    tractor: "Agent | None" = None            # towed: the towing agent
-    tow_gap: float = 0.0                      # towed: arc length behind the tractor
-    stops: list[tuple[float, float]] = field(default_factory=list)   # (arc length, dwell s)
-    subtype: str = ""                         # appearance variant (pickup, box truck, ...)
-    with_rider: bool = False
-    parked: bool = False
-    is_ego: bool = False
-    reserve: list[np.ndarray] = field(default_factory=list)   # placement only: keep-free areas
-    change_route: Route | None = None         # lane change: the parallel path in the next lane
-    change_from: float = np.inf               # ... tried from this arc length on, when the gap allows
-
-    @property
-    def is_pedestrian(self) -> bool:
-        return self.category in PEDESTRIANS
-
-    @property
-    def is_vehicle(self) -> bool:
-        return self.category.startswith("vehicle.")
-
-
-def _u(rng: np.random.Generator, lo: float, hi: float) -> float:
-    return float(rng.uniform(lo, hi))
-
-
-def sample_size(rng: np.random.Generator, category: str, subtype: str = "", with_rider: bool = True):
-    """(w, l, h) in metres around nuScenes' per-category statistics."""
-    if category == "vehicle.car":
-        suv = rng.random() < 0.3
-        return (_u(rng, 1.75, 2.05), _u(rng, 4.0, 5.2), _u(rng, 1.65, 1.95) if suv else _u(rng, 1.42, 1.62))
-    if category == "vehicle.truck":
-        if subtype == "pickup":
-            return (_u(rng, 1.95, 2.15), _u(rng, 5.2, 6.0), _u(rng, 1.8, 2.0))
-        if subtype == "tractor":
-            return (_u(rng, 2.45, 2.6), _u(rng, 5.8, 6.8), _u(rng, 3.3, 3.9))
-        return (_u(rng, 2.3, 2.6), _u(rng, 6.2, 9.5), _u(rng, 2.8, 3.6))
-    if category == "vehicle.bus.rigid":
-        return (_u(rng, 2.55, 2.9), _u(rng, 10.5, 12.6), _u(rng, 3.0, 3.6))
-    if category == "vehicle.bus.bendy":
-        return (_u(rng, 2.55, 2.9), _u(rng, 17.0, 18.6), _u(rng, 3.0, 3.4))
-    if category == "vehicle.trailer":
-        if subtype == "small":
-            return (_u(rng, 1.6, 2.2), _u(rng, 3.0, 5.0), _u(rng, 1.3, 2.4))
-        return (_u(rng, 2.45, 2.6), _u(rng, 8.0, 13.0), _u(rng, 3.2, 4.0))
-    if category == "vehicle.construction":
-        return (_u(rng, 2.5, 3.0), _u(rng, 5.5, 7.5), _u(rng, 2.9, 3.6))
-    if category == "vehicle.motorcycle":
-        return (_u(rng, 0.7, 0.9), _u(rng, 1.95, 2.3), _u(rng, 1.45, 1.65) if with_rider else _u(rng, 1.1, 1.3))
-    if category == "vehicle.bicycle":
-        return (_u(rng, 0.55, 0.7), _u(rng, 1.65, 1.85), _u(rng, 1.6, 1.8) if with_rider else _u(rng, 1.0, 1.15))
-    if category == "human.pedestrian.adult":
-        return (_u(rng, 0.55, 0.78), _u(rng, 0.55, 0.8), _u(rng, 1.55, 1.92))
-    if category == "human.pedestrian.child":
-        return (_u(rng, 0.42, 0.55), _u(rng, 0.42, 0.55), _u(rng, 1.0, 1.38))
-    if category == "movable_object.barrier":
-        return (_u(rng, 1.9, 2.6), _u(rng, 0.4, 0.6), _u(rng, 0.9, 1.1))
-    if category == "movable_object.trafficcone":
-        s = _u(rng, 0.36, 0.46)
-        return (s, s, _u(rng, 0.7, 1.0))
-    raise ValueError(category)
+from nuscmot.synthetic.agents import ANNOTATION_RANGE, PREROLL, Agent, sample_size, uniform
+from nuscmot.synthetic.layout import ARM_HEADING, ARM_ROAD, CROSSWALK, EXTENT, Layout, Route, arm_to_local
 
 
 def _rect_corners(x: float, y: float, yaw: float, length: float, width: float) -> np.ndarray:
@@ -126,7 +31,7 @@ def rects_overlap(a: np.ndarray, b: np.ndarray) -> bool:
     return True
 
 
-class _Spawner:
+class Spawner:
     """Places objects near the ego's (free-flow) path until the target density is met."""
 
     def __init__(self, layout: Layout, ego: Agent, key_times: np.ndarray, rng: np.random.Generator):
@@ -191,7 +96,7 @@ class _Spawner:
     def _route_start(self, route: Route, v_des: float, target: np.ndarray) -> float | None:
         """s0 such that the agent (free flow) passes near ``target`` at a random keyframe time."""
         t = self.key_time()
-        s_t = route.project(target) + _u(self.rng, -25.0, 25.0)
+        s_t = route.project(target) + uniform(self.rng, -25.0, 25.0)
         s0 = s_t - v_des * (t + PREROLL)
         return s0 if 0.0 <= s0 < route.length - 5.0 else None
 
@@ -241,7 +146,7 @@ class _Spawner:
         big = category in ("vehicle.bus.rigid", "vehicle.bus.bendy", "vehicle.trailer") or subtype == "tractor"
         lateral = road.lane_offset(lane)
         if category == "vehicle.motorcycle":
-            lateral += _u(rng, -0.6, 0.6)
+            lateral += uniform(rng, -0.6, 0.6)
         exit_lat = None
         if turn != "straight":
             exit_lat = other.lane_offset(0 if turn == "left" else other.lanes - 1)
@@ -252,18 +157,18 @@ class _Spawner:
         v_des = {"vehicle.car": (8.0, 14.0), "vehicle.truck": (7.0, 12.0), "vehicle.bus.rigid": (7.0, 11.0),
                  "vehicle.bus.bendy": (6.5, 10.0), "vehicle.motorcycle": (9.0, 15.0),
                  "vehicle.construction": (3.0, 6.0)}[category]
-        v = _u(rng, *v_des)
+        v = uniform(rng, *v_des)
         s0 = self._route_start(route, v, self.near_point())
         if s0 is None:
             return []
         size = sample_size(rng, category, subtype, True)
-        agent = Agent(category, size, "route", route=route, s0=s0, v_init=v * _u(rng, 0.6, 1.0), v_des=v,
+        agent = Agent(category, size, "route", route=route, s0=s0, v_init=v * uniform(rng, 0.6, 1.0), v_des=v,
                       subtype=subtype, with_rider=category == "vehicle.motorcycle")
         if change_route is not None:
             agent.change_route = change_route
-            agent.change_from = s0 + v * _u(rng, 0.0, PREROLL + 15.0)
+            agent.change_from = s0 + v * uniform(rng, 0.0, PREROLL + 15.0)
         if category.startswith("vehicle.bus") and lane == road.lanes - 1 and rng.random() < 0.4:
-            agent.stops.append((s0 + v * _u(rng, 4.0, 18.0), _u(rng, 6.0, 14.0)))
+            agent.stops.append((s0 + v * uniform(rng, 4.0, 18.0), uniform(rng, 6.0, 14.0)))
         return [agent]
 
     def towing(self) -> list[Agent]:
@@ -289,17 +194,17 @@ class _Spawner:
         if use_lot:
             x0, x1, y0, y1 = self.layout.lots[int(rng.integers(0, len(self.layout.lots)))]
             size = sample_size(rng, category, subtype, False)
-            x, y = _u(rng, x0 + 3, x1 - 3), _u(rng, y0 + 3, y1 - 3)
-            yaw = float(rng.choice([0.0, np.pi / 2, np.pi, -np.pi / 2])) + _u(rng, -0.08, 0.08)
+            x, y = uniform(rng, x0 + 3, x1 - 3), uniform(rng, y0 + 3, y1 - 3)
+            yaw = float(rng.choice([0.0, np.pi / 2, np.pi, -np.pi / 2])) + uniform(rng, -0.08, 0.08)
             return [Agent(category, size, "static", pose=(x, y, yaw), parked=True, subtype=subtype)]
         slot = self._kerb_slot("parking")
         if slot is None:
             return []
         arm, x, lat = slot
-        yaw_rel = _u(rng, -0.04, 0.04)
+        yaw_rel = uniform(rng, -0.04, 0.04)
         if category == "vehicle.motorcycle" and rng.random() < 0.6:
             yaw_rel += np.pi / 2 * float(rng.choice([-1, 1]))
-        return [self._static(category, arm, x, lat + _u(rng, -0.15, 0.15), yaw_rel, subtype=subtype)]
+        return [self._static(category, arm, x, lat + uniform(rng, -0.15, 0.15), yaw_rel, subtype=subtype)]
 
     def cyclist(self) -> list[Agent]:
         lay, rng = self.layout, self.rng
@@ -308,8 +213,8 @@ class _Spawner:
         other = lay.road(1 - ARM_ROAD[arm])
         turn = "right" if rng.random() < 0.2 else "straight"
         exit_lat = other.bike_offset if turn == "right" else None
-        route = lay.lane_route(arm, road.bike_offset + _u(rng, -0.2, 0.2), turn, exit_lateral=exit_lat)
-        v = _u(rng, 3.0, 6.5)
+        route = lay.lane_route(arm, road.bike_offset + uniform(rng, -0.2, 0.2), turn, exit_lateral=exit_lat)
+        v = uniform(rng, 3.0, 6.5)
         s0 = self._route_start(route, v, self.near_point())
         if s0 is None:
             return []
@@ -323,13 +228,13 @@ class _Spawner:
         arm, x, lat = slot
         n = int(self.rng.integers(1, 5))
         flip = float(self.rng.choice([0.0, np.pi]))
-        return [self._static("vehicle.bicycle", arm, x + 1.9 * i, lat, flip + _u(self.rng, -0.1, 0.1),
+        return [self._static("vehicle.bicycle", arm, x + 1.9 * i, lat, flip + uniform(self.rng, -0.1, 0.1),
                              with_rider=False) for i in range(n)]
 
     def _walk_lateral(self, road, direction_flag: bool) -> float:
         lo, hi = 1.25, road.sidewalk - 1.3
         mid = lo + (hi - lo) * (0.3 if direction_flag else 0.7)
-        return float(np.clip(mid + _u(self.rng, -0.15, 0.15), lo, hi))
+        return float(np.clip(mid + uniform(self.rng, -0.15, 0.15), lo, hi))
 
     def walker(self) -> list[Agent]:
         lay, rng = self.layout, self.rng
@@ -339,14 +244,14 @@ class _Spawner:
         direction = int(rng.choice([-1, 1]))
         lateral = self._walk_lateral(road, direction * side > 0)
         route = lay.sidewalk_route(road_index, side, lateral, direction)
-        v = _u(rng, 1.0, 1.7)
+        v = uniform(rng, 1.0, 1.7)
         s0 = self._route_start(route, v, self.near_point())
         if s0 is None:
             return []
         adult = Agent("human.pedestrian.adult", sample_size(rng, "human.pedestrian.adult"), "route", route=route,
                       s0=s0, v_init=v, v_des=v)
         if rng.random() < 0.2:
-            adult.stops.append((s0 + v * _u(rng, 3.0, 20.0), _u(rng, 2.0, 6.0)))
+            adult.stops.append((s0 + v * uniform(rng, 3.0, 20.0), uniform(rng, 2.0, 6.0)))
         out = [adult]
         if rng.random() < 0.18:   # a child walking beside
             child_route = lay.sidewalk_route(road_index, side, lateral + 0.65 * (1 if lateral < 1.8 else -1),
@@ -369,10 +274,10 @@ class _Spawner:
         side = int(rng.choice([-1, 1]))
         direction = int(rng.choice([-1, 1]))
         route = lay.crossing_route(road_index, along, side, self._walk_lateral(road, True),
-                                   self._walk_lateral(road, False), _u(rng, 2.0, 14.0), direction)
-        v = _u(rng, 1.1, 1.7)
+                                   self._walk_lateral(road, False), uniform(rng, 2.0, 14.0), direction)
+        v = uniform(rng, 1.1, 1.7)
         t = self.key_time()
-        s0 = route.kerb_s - v * (t + PREROLL) + _u(rng, -4.0, 4.0)
+        s0 = route.kerb_s - v * (t + PREROLL) + uniform(rng, -4.0, 4.0)
         if s0 < 0:
             return []
         agent = Agent("human.pedestrian.adult", sample_size(rng, "human.pedestrian.adult"), "route", route=route,
@@ -393,7 +298,8 @@ class _Spawner:
         out = []
         for i in range(n):
             cat = "human.pedestrian.child" if i and self.rng.random() < 0.25 else "human.pedestrian.adult"
-            a = self._static(cat, arm, x + 1.0 * i, lat + _u(self.rng, -0.05, 0.05), _u(self.rng, -np.pi, np.pi))
+            a = self._static(cat, arm, x + 1.0 * i, lat + uniform(self.rng, -0.05, 0.05),
+                             uniform(self.rng, -np.pi, np.pi))
             a.parked = False
             out.append(a)
         return out
@@ -405,9 +311,9 @@ class _Spawner:
             return []
         arm, x, lat = slot
         n = int(self.rng.integers(3, 8))
-        step = _u(self.rng, 1.5, 3.0)
-        return [self._static("movable_object.trafficcone", arm, x + step * i, lat + _u(self.rng, -0.1, 0.1),
-                             _u(self.rng, -np.pi, np.pi)) for i in range(n)]
+        step = uniform(self.rng, 1.5, 3.0)
+        return [self._static("movable_object.trafficcone", arm, x + step * i, lat + uniform(self.rng, -0.1, 0.1),
+                             uniform(self.rng, -np.pi, np.pi)) for i in range(n)]
 
     def barriers(self) -> list[Agent]:
         slot = self._kerb_slot("kerb")
@@ -438,7 +344,7 @@ class _Spawner:
                 if self.rng.random() < 0.7:
                     size = sample_size(self.rng, "movable_object.trafficcone")
                     out.append(Agent("movable_object.trafficcone", size, "static",
-                                     pose=(x + c * dx - s * dy, y + s * dx + c * dy, _u(self.rng, -3, 3)),
+                                     pose=(x + c * dx - s * dy, y + s * dx + c * dy, uniform(self.rng, -3, 3)),
                                      parked=True))
         return out
 
@@ -449,83 +355,3 @@ def _free_flow(agent: Agent, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         xy = np.tile(np.array(agent.pose[:2]), (len(t), 1))
         return xy, np.full(len(t), agent.pose[2])
     return agent.route.at(agent.s0 + agent.v_des * (t + PREROLL))
-
-
-def make_ego(layout: Layout, rng: np.random.Generator, duration: float) -> Agent:
-    """The ego's drive: an approach, a lane, a manoeuvre, a speed; sometimes standing still."""
-    arm = str(rng.choice(["W", "E", "S", "N"], p=[0.35, 0.35, 0.15, 0.15]))
-    road = layout.road(ARM_ROAD[arm])
-    other = layout.road(1 - ARM_ROAD[arm])
-    lane = int(rng.integers(0, road.lanes))
-    turn = str(rng.choice(["straight", "left", "right"], p=[0.55, 0.22, 0.23]))
-    if turn == "left":
-        lane = 0
-    elif turn == "right":
-        lane = road.lanes - 1
-    exit_lat = None if turn == "straight" else other.lane_offset(0 if turn == "left" else other.lanes - 1)
-    route = layout.lane_route(arm, road.lane_offset(lane), turn, exit_lateral=exit_lat)
-    v = 0.0 if rng.random() < 0.08 else _u(rng, 6.5, 12.5)
-    v = min(v, 380.0 / max(duration, 1.0))   # long scenes: stay inside the modelled world
-    # reach the stop line roughly a third of the way into the scene (free flow)
-    to_stop = _u(rng, 0.1, 0.7) * duration * max(v, 1.0) + 8.0
-    s_at_0 = route.stop_s - to_stop
-    s0 = s_at_0 - v * PREROLL
-    return Agent("vehicle.car", EGO_SIZE, "route", route=route, s0=max(s0, 0.0), v_init=v, v_des=v,
-                 is_ego=True, subtype=turn)
-
-
-def populate(layout: Layout, ego: Agent, key_times: np.ndarray, density: int, distractor_fraction: float,
-             rng: np.random.Generator) -> list[Agent]:
-    """Objects until the mean number within range per keyframe reaches ``density``."""
-    sp = _Spawner(layout, ego, key_times, rng)
-    names = list(TARGET_MIX)
-    probs = np.array([TARGET_MIX[n] for n in names])
-    dnames = list(DISTRACTOR_MIX)
-    dprobs = np.array([DISTRACTOR_MIX[n] for n in dnames])
-    # the distractor share is kept on object-keyframes in range (what annotations will count)
-    hits_target = hits_distract = 0.0
-    attempts = 0
-    while sp.counts.mean() < density and attempts < 60 * max(density, 1):
-        attempts += 1
-        total = hits_target + hits_distract
-        if total == 0:
-            distract = bool(rng.random() < distractor_fraction)
-        else:
-            distract = distractor_fraction > 0 and hits_distract <= distractor_fraction * total
-        if distract:
-            cat = str(rng.choice(dnames, p=dprobs))
-            group = {"movable_object.trafficcone": sp.cones, "movable_object.barrier": sp.barriers,
-                     "vehicle.construction": sp.works}[cat]()
-        else:
-            cat = str(rng.choice(names, p=probs / probs.sum()))
-            group = _target_group(sp, cat, rng)
-        before = sp.counts.sum()
-        if group and sp.try_add(group):   # groups are all targets or all distractors
-            if distract:
-                hits_distract += sp.counts.sum() - before
-            else:
-                hits_target += sp.counts.sum() - before
-    return sp.objects
-
-
-def _target_group(sp: _Spawner, cat: str, rng: np.random.Generator) -> list[Agent]:
-    r = rng.random()
-    if cat == "vehicle.car":
-        return sp.driving(cat) if r < 0.7 else sp.parked_vehicle(cat)
-    if cat == "vehicle.truck":
-        sub = "pickup" if rng.random() < 0.35 else "box"
-        return sp.driving(cat, sub) if r < 0.7 else sp.parked_vehicle(cat, sub)
-    if cat == "vehicle.bus.rigid":
-        return sp.driving("vehicle.bus.bendy" if rng.random() < 0.2 else cat)
-    if cat == "vehicle.trailer":
-        sub = "small" if rng.random() < 0.4 else "semi"
-        return sp.towing() if r < 0.5 else sp.parked_vehicle(cat, sub)
-    if cat == "vehicle.motorcycle":
-        return sp.driving(cat) if r < 0.65 else sp.parked_vehicle(cat)
-    if cat == "vehicle.bicycle":
-        return sp.cyclist() if r < 0.6 else sp.parked_bicycles()
-    if cat == "human.pedestrian.adult":
-        if r < 0.5:
-            return sp.walker()
-        return sp.crosser() if r < 0.78 else sp.standing()
-    raise ValueError(cat)

@@ -8,15 +8,16 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from nuscmot.data.synth.agents import ANNOTATION_RANGE, Agent, make_ego, populate
-from nuscmot.data.synth.appearance import building_parts, lamp_parts, make_look, tree_parts
-from nuscmot.data.synth.background import BackgroundRenderer, Lighting, make_lighting
-from nuscmot.data.synth.calibration import Camera, make_rig
-from nuscmot.data.synth.config import SynthConfig
-from nuscmot.data.synth.layout import Layout, make_layout
-from nuscmot.data.synth.motion import simulate
-from nuscmot.data.synth.render import Thing, build_model, render_camera
-from nuscmot.data.synth.tables import (
+from nuscmot.synthetic.agents import ANNOTATION_RANGE, Agent, make_ego
+from nuscmot.synthetic.appearance import building_parts, lamp_parts, make_look, tree_parts
+from nuscmot.synthetic.background import BackgroundRenderer, Lighting, make_lighting
+from nuscmot.synthetic.calibration import Camera, make_rig
+from nuscmot.synthetic.config import SynthConfig
+from nuscmot.synthetic.layout import Layout, make_layout
+from nuscmot.synthetic.motion import simulate
+from nuscmot.synthetic.population import populate
+from nuscmot.synthetic.render import Thing, build_model, render_camera
+from nuscmot.synthetic.tables import (
     attribute_token,
     attributes_for,
     category_token,
@@ -27,7 +28,7 @@ from nuscmot.data.synth.tables import (
     token,
     visibility_level,
 )
-from nuscmot.data.synth.transforms import invert_pose, pose_matrix, yaw_quaternion
+from nuscmot.synthetic.transforms import invert_pose, pose_matrix, yaw_quaternion
 
 BASE_TIMESTAMP = 1532402927647951     # 2018-07-24, like nuScenes' Boston/Singapore logs
 DRAW_RANGE = 160.0                    # m: objects and buildings farther from the ego are not drawn
