@@ -113,8 +113,8 @@ def wait_for(condition: Callable[[], object], proc: subprocess.Popen, timeout: f
 
 def run_entry(stage: str, args: Iterable[str | Path], *, timeout: int = 300,
               env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """``python -m nuscmot.<stage> ARGS`` as the rules run it; never raises on failure."""
-    cmd = [sys.executable, "-m", f"nuscmot.{stage}", *map(str, args)]
+    """``python -m nuscmot.stages.<stage> ARGS`` as the rules run it; never raises on failure."""
+    cmd = [sys.executable, "-m", f"nuscmot.stages.{stage}", *map(str, args)]
     return subprocess.run(cmd, cwd=ROOT, env=subprocess_env(env), capture_output=True, text=True, timeout=timeout)
 
 

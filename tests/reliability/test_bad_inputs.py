@@ -179,7 +179,7 @@ class Run:
                 "--mot-dir", mot_dir or self.conv.mot_dir, "--seqmap", self.conv.seqmap]
         if model is not None:
             argv += ["--model", model]
-        return "track", [*argv, "--out-dir", out], [out]
+        return "run_tracker", [*argv, "--out-dir", out], [out]
 
     def evaluate_tracking(self, results: Path | None = None, mot_dir: Path | None = None):
         o = self.out
@@ -187,7 +187,7 @@ class Run:
         argv = ["--params", params_json(self.cfg["evaluation"]), "--tracker", "kalman",
                 "--results", results or self.good["results"], "--mot-dir", mot_dir or self.conv.mot_dir,
                 "--seqmap", self.conv.seqmap, "--out-csv", outs[0], "--out-json", outs[1]]
-        return "evaluate_tracking", argv, outs
+        return "evaluate_tracker", argv, outs
 
     def gt_detections(self, mot_dir: Path | None = None, **changes):
         out = self.out / "detections_gt"

@@ -58,7 +58,7 @@ def cell_commands(workdir: Path, *targets: str) -> dict[str, str]:
     out = snakemake(workdir, "--dry-run", "--printshellcmds", *targets).stdout
     cmds = {}
     for line in out.splitlines():
-        m = re.search(r"python -m nuscmot\.(?:track|sweep_block) .*--(?:out-dir|out) '?([^' ]+)'?", line)
+        m = re.search(r"python -m nuscmot\.stages\.(?:run_tracker|sweep_block) .*--(?:out-dir|out) '?([^' ]+)'?", line)
         if m:
             cmds[m.group(1)] = line.strip()
     return cmds

@@ -96,11 +96,7 @@ rule sweep_tracking:
 # ------------------------------------------------------------------ gap ablation
 
 
-rule gap_detections:
-    input:
-        mot_dir=OUT.mot_dir,
-        seqmap=OUT.seqmap,
-        code=code("gt_detections"),
+use rule gt_detections as gap_detections with:
     output:
         directory(GAP_OUT.detections),
     log:
@@ -109,13 +105,8 @@ rule gap_detections:
         f"{OUT.benchmarks}/gap_ablation/{{gap_level}}/gt_detections.tsv"
     wildcard_constraints:
         gap_level=SWEEP.level_regex,
-    conda:
-        "../../envs/tracking.yaml"
     params:
         cfg=lambda wildcards: SWEEP.level_params(wildcards.gap_level),
-    shell:
-        "python -m nuscmot.stages.gt_detections --params {params.cfg:q} --mot-dir {input.mot_dir:q}"
-        " --seqmap {input.seqmap:q} --out-dir {output:q} > {log:q} 2>&1"
 
 
 use rule run_tracker as gap_track with:
