@@ -387,5 +387,5 @@ def test_lighting_mix_is_configurable():
         2 / (2 + 2 + 0.26 + 0.10 + 0.10))
     with pytest.raises(InputError, match="at least one kind"):
         synth_config({"lighting": {"clear": 0, "overcast": 0, "dusk": 0, "night": 0, "rain": 0}})
-    with pytest.raises(InputError, match="synth.lighting.dusk must be a number >= 0"):
+    with pytest.raises(InputError, match=r"synth\.lighting \[dusk\]: dusk must be >= 0"):
         synth_config({"lighting": {"dusk": -1}})

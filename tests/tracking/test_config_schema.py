@@ -1,6 +1,6 @@
-"""The tracking config slices have one home, their dataclass: ``workflow/schemas/tracking.schema.yaml``
-must agree with it on every key, type, default, choice (enums) and, where the dataclass
-declares ranges (:func:`nuscmot.tracking.config.ranged`), range."""
+"""The ``tracking.association`` slice: every declared range and type is enforced by the
+dataclass itself, and the shipped configs' association validates and builds (the schema's
+agreement with every slice's dataclass: tests/test_config_schema.py)."""
 
 from __future__ import annotations
 
@@ -11,27 +11,8 @@ import yaml
 
 from nuscmot.common.config import from_dict
 from nuscmot.common.errors import InputError
-from nuscmot.tracking import gt_detections, scores
-from nuscmot.tracking.config import AssociationConfig, field_range
-from nuscmot.tracking.kalman import KalmanConfig
-from nuscmot.common.device import DEVICES
-from nuscmot.tracking.trackssm import config as motion_config
-from nuscmot.tracking.trackssm import train
-from support.schema import check_agreement
-
-# schema path below $defs -> (dataclass, choices of its str fields, whether it declares ranges)
-SLICES = {
-    ("tracking", "association"): (AssociationConfig, {}, True),
-    ("trackssm",): (train.TrainConfig, {"head": train.HEADS, "loss": train.LOSSES, "device": DEVICES}, False),
-    ("gt_detections",): (gt_detections.DegradeConfig, {"drop_mode": gt_detections.DROP_MODES}, False),
-    ("tracking", "score_transform"): (scores.ScoreTransform, {"kind": scores.KINDS}, False),
-    ("tracking", "motion", "kalman"): (KalmanConfig, {}, False),
-    ("tracking", "motion", "trackssm"): (
-        motion_config.TrackSSMMotionConfig,
-        {"device": DEVICES, "rollout_fallback": motion_config.FALLBACKS},
-        False,
-    ),
-}
+from nuscmot.common.fields import BOUNDS, limits_of
+from nuscmot.tracking.config import AssociationConfig
 
 
 @pytest.fixture(scope="module")
@@ -39,19 +20,15 @@ def schema(repo_root) -> dict:
     return yaml.safe_load((repo_root / "workflow" / "schemas" / "tracking.schema.yaml").read_text())
 
 
-@pytest.mark.parametrize("path", sorted(SLICES), ids=".".join)
-def test_schema_agrees_with_the_dataclass(schema, path):
-    check_agreement(schema, path, *SLICES[path])
-
-
 def test_association_ranges_are_enforced():
     """Every declared range rejects a value just outside it, naming the key in one line."""
     for f in dataclasses.fields(AssociationConfig):
-        for keyword, bound in field_range(f).items():
+        for keyword, bound in limits_of(f).items():
+            assert keyword in BOUNDS, keyword
             outside = bound - 0.5 if keyword in ("minimum", "exclusiveMinimum") else bound + 0.5
             if keyword.startswith("exclusive"):
                 outside = bound
-            with pytest.raises(InputError, match=rf"^tracking\.association \[{f.name}\]: must be .*, got "):
+            with pytest.raises(InputError, match=rf"^tracking\.association \[{f.name}\]: {f.name} must be .*, got "):
                 AssociationConfig(**{f.name: type(f.default)(outside)})
 
 

@@ -11,20 +11,9 @@ import typing
 from typing import Any, TypeVar
 
 from nuscmot.common.errors import InputError
+from nuscmot.common.fields import bad_value, type_problem
 
 T = TypeVar("T")
-
-# Plain field types checked at load: an int is a valid float, a bool is never a number.
-_ACCEPTS = {int: (int,), float: (int, float), bool: (bool,), str: (str,)}
-_NAMES = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
-
-
-def _check_type(ftype: Any, name: str, value: Any, where: str) -> None:
-    accepted = _ACCEPTS.get(ftype)
-    if accepted is None:
-        return
-    if not isinstance(value, accepted) or (ftype is not bool and isinstance(value, bool)):
-        raise InputError(where, f"{name} must be {_NAMES[ftype]}, got {value!r}", key=name)
 
 
 def from_dict(cls: type[T], data: dict[str, Any] | None, *, where: str = "config") -> T:
@@ -45,10 +34,12 @@ def from_dict(cls: type[T], data: dict[str, Any] | None, *, where: str = "config
         ftype = hints[f.name]
         if dataclasses.is_dataclass(ftype) and isinstance(value, dict):
             value = from_dict(ftype, value, where=f"{where}.{f.name}")
-        elif typing.get_origin(ftype) is tuple and isinstance(value, list):
-            value = tuple(value)
         else:
-            _check_type(ftype, f.name, value, where)
+            if typing.get_origin(ftype) is tuple and isinstance(value, list):
+                value = tuple(value)
+            problem = type_problem(ftype, value)
+            if problem:
+                raise bad_value(where, f.name, problem, value)
         kwargs[f.name] = value
     return cls(**kwargs)
 

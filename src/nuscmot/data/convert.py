@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import logging
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ import numpy as np
 from tqdm import tqdm
 
 from nuscmot.common.errors import InputError
+from nuscmot.common.fields import AT_LEAST_0, NON_EMPTY_SET, check_fields, limited
 from nuscmot.common.io import atomic_dir, atomic_path, write_json
 from nuscmot.data.cam_pose import camera_pose
 from nuscmot.data.classes import CLASSES, DEFAULT_CATEGORY_MAP, build_category_lookup
@@ -41,6 +42,7 @@ from nuscmot.data.trajectories import trajectory_table, write_trajectories
 
 log = logging.getLogger(__name__)
 
+CATEGORY_NAME = r"^[a-z_]+(\.[a-z_]+)*$"  # a nuScenes category name, '.'-separated
 CAMERAS = ("CAM_FRONT", "CAM_FRONT_RIGHT", "CAM_FRONT_LEFT", "CAM_BACK", "CAM_BACK_LEFT", "CAM_BACK_RIGHT")
 
 
@@ -48,30 +50,21 @@ CAMERAS = ("CAM_FRONT", "CAM_FRONT_RIGHT", "CAM_FRONT_LEFT", "CAM_BACK", "CAM_BA
 class ConvertConfig:
     """The ``convert`` config slice (see config.yaml)."""
 
-    cameras: tuple[str, ...] = CAMERAS
-    test_camera: str = "CAM_FRONT"
-    detector_val_fraction: float = 0.2
-    split_seed: int = 0
-    min_visibility: int = 1
-    min_box_size: float = 4.0
+    cameras: tuple[str, ...] = limited(CAMERAS, **NON_EMPTY_SET, items={"enum": CAMERAS})
+    test_camera: str = limited("CAM_FRONT", enum=CAMERAS)
+    detector_val_fraction: float = limited(0.2, exclusiveMinimum=0, exclusiveMaximum=1)
+    split_seed: int = limited(0, **AT_LEAST_0)
+    min_visibility: int = limited(1, minimum=0, maximum=4)  # a nuScenes visibility level (0: keep all)
+    min_box_size: float = limited(4.0, **AT_LEAST_0)
     include_construction: bool = False
-    classes: tuple[str, ...] = CLASSES
-    category_map: dict[str, list[str]] = field(default_factory=lambda: {k: list(v) for k, v in DEFAULT_CATEGORY_MAP.items()})
+    classes: tuple[str, ...] = limited(CLASSES, **NON_EMPTY_SET)
+    category_map: dict[str, list[str]] = limited(
+        default_factory=lambda: {k: list(v) for k, v in DEFAULT_CATEGORY_MAP.items()},
+        additionalProperties={"minItems": 1, "items": {"pattern": CATEGORY_NAME}},
+    )
 
     def __post_init__(self) -> None:
-        src = "--params"
-        if not self.cameras or len(set(self.cameras)) != len(self.cameras):
-            raise InputError(src, "cameras must be a non-empty list without duplicates", key="convert.cameras")
-        if not 0 < self.detector_val_fraction < 1:
-            raise InputError(src, f"must be in (0, 1), got {self.detector_val_fraction}", key="convert.detector_val_fraction")
-        if self.min_visibility not in (0, 1, 2, 3, 4):
-            raise InputError(src, f"must be a visibility level 0-4, got {self.min_visibility}", key="convert.min_visibility")
-        if self.min_box_size < 0:
-            raise InputError(src, f"must be >= 0, got {self.min_box_size}", key="convert.min_box_size")
-        if not self.classes:
-            raise InputError(src, "must list at least one class", key="convert.classes")
-        if not isinstance(self.category_map, dict):
-            raise InputError(src, "must be a mapping class -> nuScenes category names", key="convert.category_map")
+        check_fields(self, "convert")
 
 
 @dataclass(frozen=True)

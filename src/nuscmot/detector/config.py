@@ -9,14 +9,13 @@ lr 0.0005 per 64 images, mosaic 0.7, mixup 0.4); ``config.yaml`` sets every key 
 
 from __future__ import annotations
 
-import dataclasses
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from nuscmot.common.config import from_dict
 from nuscmot.common.device import DEVICES
 from nuscmot.common.errors import InputError
+from nuscmot.common.fields import AT_LEAST_0, AT_LEAST_1, POSITIVE, UNIT, check_fields, limited
 
 # depth / width multipliers of the official YOLOX exps; nano also uses depthwise convs.
 MODEL_SIZES: dict[str, tuple[float, float]] = {
@@ -29,19 +28,9 @@ MODEL_SIZES: dict[str, tuple[float, float]] = {
 }
 CHECKPOINTS = ("best", "latest")
 
-UNIT = {"minimum": 0, "maximum": 1}
-AT_LEAST_0 = {"minimum": 0}
-AT_LEAST_1 = {"minimum": 1}
 HW = {"items": {"minimum": 32, "multipleOf": 32}}
-POSITIVE_PAIR = {"items": {"exclusiveMinimum": 0}}
+POSITIVE_PAIR = {"items": POSITIVE}
 SHA256 = {"pattern": "^([0-9a-fA-F]{64})?$"}
-
-
-def limited(default: Any, **limits: Any) -> Any:
-    """A field with its limits in JSON-schema words (``minimum``, ``maximum``,
-    ``exclusiveMinimum``, ``multipleOf``, ``enum``, ``pattern``; ``items`` for each element
-    of a tuple) as metadata: checked by :func:`check_limits`, mirrored by the schema."""
-    return dataclasses.field(default=default, metadata={"limits": limits})
 
 
 @dataclass(frozen=True)
@@ -102,7 +91,7 @@ class DetectorConfig:
             raise InputError(where, "batch_size and num_classes must be >= 1", key="batch_size")
         if min(h, w) // 32 - self.multiscale_range < 1:
             raise InputError(where, "multiscale_range too large for input_size", key="multiscale_range")
-        check_limits(self, where)
+        check_fields(self, where)
         return self
 
 
@@ -134,53 +123,19 @@ class InferConfig:
     device: str = limited("auto", enum=DEVICES)
 
 
-def field_limits(cls: type) -> dict[str, dict[str, Any]]:
-    """``{field: limits}`` of a config dataclass (fields without limits left out)."""
-    return {f.name: dict(f.metadata["limits"]) for f in dataclasses.fields(cls) if "limits" in f.metadata}
-
-
-def _limit_problem(value: Any, limits: dict[str, Any]) -> str | None:
-    """What is wrong with ``value`` under ``limits`` (None: nothing)."""
-    if "enum" in limits and value not in limits["enum"]:
-        return f"must be one of {', '.join(map(str, limits['enum']))}"
-    if "pattern" in limits and not re.search(limits["pattern"], value):
-        return f"must match {limits['pattern']}"
-    if "minimum" in limits and value < limits["minimum"]:
-        return f"must be >= {limits['minimum']}"
-    if "maximum" in limits and value > limits["maximum"]:
-        return f"must be <= {limits['maximum']}"
-    if "exclusiveMinimum" in limits and value <= limits["exclusiveMinimum"]:
-        return f"must be > {limits['exclusiveMinimum']}"
-    if "multipleOf" in limits and value % limits["multipleOf"]:
-        return f"must be a multiple of {limits['multipleOf']}"
-    return None
-
-
-def check_limits(cfg: Any, where: str) -> None:
-    """Every field of ``cfg`` within its :func:`limited` limits, else an InputError naming it."""
-    for name, limits in field_limits(type(cfg)).items():
-        value = getattr(cfg, name)
-        items = limits.pop("items", None)
-        problem = _limit_problem(value, limits)
-        for item in value if items else ():
-            problem = problem or _limit_problem(item, items)
-        if problem:
-            raise InputError(where, f"{name} {problem}, got {value!r}", key=name)
-
-
 def detector_config(params: dict[str, Any], where: str = "--params") -> DetectorConfig:
     return from_dict(DetectorConfig, params.get("cfg", params), where=f"{where}:detector").validate(where)
 
 
 def eval_config(params: dict[str, Any], where: str = "--params") -> EvalConfig:
     cfg = from_dict(EvalConfig, params.get("cfg", params), where=f"{where}:evaluate_detector")
-    check_limits(cfg, where)  # device too: its enum is DEVICES, refused in check_device's words
+    check_fields(cfg, where)  # device too: its enum is DEVICES (check_device's words)
     return cfg
 
 
 def infer_config(params: dict[str, Any], where: str = "--params") -> InferConfig:
     cfg = from_dict(InferConfig, params.get("cfg", params), where=f"{where}:infer")
-    check_limits(cfg, where)  # device too: its enum is DEVICES, refused in check_device's words
+    check_fields(cfg, where)  # device too: its enum is DEVICES (check_device's words)
     return cfg
 
 

@@ -16,6 +16,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from nuscmot.common.errors import InputError
+from nuscmot.common.fields import AT_LEAST_0, UNIT, check_fields, limited
 from nuscmot.common.io import read_json
 from nuscmot.evaluation.metrics import IDSW_CONVENTION
 
@@ -49,22 +50,15 @@ SOURCES = {
 class CompareConfig:
     """The ``compare`` config slice."""
 
-    baseline: str = "kalman"  # tracker every other tracker is compared with
+    baseline: str = limited("kalman", minLength=1)  # tracker every other tracker is compared with
     use_tuned: bool = True  # track the test scenes with each model's best settings on the tuning split
     ego_ablation: bool = True  # also track with ego_compensation flipped: an on/off table
-    min_detection_recall: float = 0.2  # below: the detections miss too much for a verdict
-    min_baseline_idsw: int = 10  # below: too few switches to compare
-    min_correlation_sequences: int = 8  # below: the correlation table is marked too small
+    min_detection_recall: float = limited(0.2, **UNIT)  # below: the detections miss too much for a verdict
+    min_baseline_idsw: int = limited(10, **AT_LEAST_0)  # below: too few switches to compare
+    min_correlation_sequences: int = limited(8, **AT_LEAST_0)  # below: the correlation table is marked too small
 
     def __post_init__(self) -> None:
-        if not isinstance(self.baseline, str) or not self.baseline:
-            raise InputError("compare", f"must be a tracker name, got {self.baseline!r}", key="baseline")
-        if not 0.0 <= self.min_detection_recall <= 1.0:
-            raise InputError("compare", f"must be in [0, 1], got {self.min_detection_recall!r}",
-                             key="min_detection_recall")
-        for key in ("min_baseline_idsw", "min_correlation_sequences"):
-            if getattr(self, key) < 0:
-                raise InputError("compare", f"must be >= 0, got {getattr(self, key)!r}", key=key)
+        check_fields(self, "compare")
 
 
 def detection_recall(explanatory: Mapping[str, Mapping[str, Mapping]], names: Sequence[str]) -> float | None:

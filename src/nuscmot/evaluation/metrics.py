@@ -36,6 +36,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from nuscmot.common.errors import InputError
+from nuscmot.common.fields import check_fields, limited
 from nuscmot.evaluation import motmetrics_compat, trackeval_metrics
 from nuscmot.evaluation.sequences import frame_groups
 
@@ -117,20 +118,16 @@ COLUMN_HELP = {
 class EvaluationConfig:
     """The ``evaluation`` config slice."""
 
-    iou_threshold: float = 0.5  # a match needs IoU >= this (motmetrics max distance 1 - IoU)
-    min_visibility: int = 0  # GT boxes below this nuScenes visibility level are ignored (0 = none)
-    distractor_iou: float = 0.5  # IoU for a hypothesis to be removed with an ignored GT box
+    # a match needs IoU >= this (motmetrics max distance 1 - IoU)
+    iou_threshold: float = limited(0.5, exclusiveMinimum=0, maximum=1)
+    # GT boxes below this nuScenes visibility level are ignored (0 = none)
+    min_visibility: int = limited(0, minimum=0, maximum=4)
+    # IoU for a hypothesis to be removed with an ignored GT box
+    distractor_iou: float = limited(0.5, exclusiveMinimum=0, maximum=1)
     class_aware: bool = False  # only boxes of the same class can match
 
     def __post_init__(self) -> None:
-        for key in ("iou_threshold", "distractor_iou"):
-            value = getattr(self, key)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
-                raise InputError("evaluation", f"must be a number in (0, 1], got {value!r}", key=key)
-        if isinstance(self.min_visibility, bool) or not isinstance(self.min_visibility, int) or not 0 <= self.min_visibility <= 4:
-            raise InputError("evaluation", f"must be an integer 0-4, got {self.min_visibility!r}", key="min_visibility")
-        if not isinstance(self.class_aware, bool):
-            raise InputError("evaluation", f"must be true or false, got {self.class_aware!r}", key="class_aware")
+        check_fields(self, "evaluation")
 
 
 @dataclass

@@ -13,11 +13,10 @@ and without ego-motion compensation on the same detections.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from nuscmot.common.errors import InputError
+from nuscmot.common.fields import AT_LEAST_0, NON_EMPTY_SET, check_fields, limited
 from nuscmot.sweep.grid import format_value
 
 DROP_MODES = ("independent", "burst")
@@ -32,30 +31,16 @@ CSV_COLUMNS = ("tracker", EGO_KEY, "mode", "drop_rate", "level", *FROM_METRICS, 
 class GapAblationConfig:
     """The ``gap_ablation`` config slice."""
 
-    drop_rates: tuple[float, ...] = (0.0, 0.1, 0.2, 0.3, 0.4)
-    drop_modes: tuple[str, ...] = DROP_MODES
-    jitter: float = 0.05  # box noise sigma as a fraction of the box size
-    false_positives_per_frame: float = 0.5
-    ego_compensation: tuple[bool, ...] = (False,)  # tracking.association.ego_compensation values
+    drop_rates: tuple[float, ...] = limited((0.0, 0.1, 0.2, 0.3, 0.4), **NON_EMPTY_SET,
+                                            items={"minimum": 0, "exclusiveMaximum": 1})
+    drop_modes: tuple[str, ...] = limited(DROP_MODES, **NON_EMPTY_SET, items={"enum": DROP_MODES})
+    jitter: float = limited(0.05, **AT_LEAST_0)  # box noise sigma as a fraction of the box size
+    false_positives_per_frame: float = limited(0.5, **AT_LEAST_0)
+    # tracking.association.ego_compensation values
+    ego_compensation: tuple[bool, ...] = limited((False,), **NON_EMPTY_SET)
 
     def __post_init__(self) -> None:
-        where = "gap_ablation"
-        if not self.drop_rates:
-            raise InputError(where, "needs at least one drop rate", key="drop_rates")
-        for r in self.drop_rates:
-            if isinstance(r, bool) or not isinstance(r, (int, float)) or not 0.0 <= r < 1.0:
-                raise InputError(where, f"drop rates must be numbers in [0, 1), got {r!r}", key="drop_rates")
-        if len({float(r) for r in self.drop_rates}) != len(self.drop_rates):
-            raise InputError(where, "duplicate drop rate", key="drop_rates")
-        if not self.drop_modes or any(m not in DROP_MODES for m in self.drop_modes) or len(set(self.drop_modes)) != len(self.drop_modes):
-            raise InputError(where, f"drop modes must be distinct values of {', '.join(DROP_MODES)}", key="drop_modes")
-        for key in ("jitter", "false_positives_per_frame"):
-            v = getattr(self, key)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
-                raise InputError(where, f"must be a number >= 0, got {v!r}", key=key)
-        ego = self.ego_compensation
-        if not ego or not all(isinstance(v, bool) for v in ego) or len(set(ego)) != len(ego):
-            raise InputError(where, f"must be distinct true/false values, got {list(ego)!r}", key=EGO_KEY)
+        check_fields(self, "gap_ablation")
 
 
 @dataclass(frozen=True)

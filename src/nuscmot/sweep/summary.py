@@ -14,31 +14,27 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from nuscmot.common.errors import InputError
+from nuscmot.common.fields import AT_LEAST_0, check_fields, limited
 
 # Columns of the summary, after ``tracker``, ``cell`` and the grid parameters.
 METRICS = ("IDSW", "IDSW_trackeval", "MOTA", "IDF1", "HOTA", "FP", "FN")
 # Metrics that are fractions where "higher is better" (a guard is relative to the best).
 GUARD_METRICS = ("MOTA", "IDF1", "HOTA", "MOTP", "IDP", "IDR", "precision", "recall")
+GOALS = ("min", "max")
+HEATMAPS = ("min", "best")  # min over the other grid parameters | at the best cell's values
 
 
 @dataclass(frozen=True)
 class Objective:
     """The ``sweep.objective`` config slice."""
 
-    metric: str = "IDSW"
-    goal: str = "min"
-    guard_metric: str | None = "MOTA"
-    guard_points: float = 0.5
+    metric: str = limited("IDSW", enum=METRICS)
+    goal: str = limited("min", enum=GOALS)
+    guard_metric: str | None = limited("MOTA", enum=(*GUARD_METRICS, None))  # None: no guard
+    guard_points: float = limited(0.5, **AT_LEAST_0)
 
     def __post_init__(self) -> None:
-        if self.goal not in ("min", "max"):
-            raise InputError("sweep.objective", f"must be min or max, got {self.goal!r}", key="goal")
-        if self.guard_metric is not None and self.guard_metric not in GUARD_METRICS:
-            raise InputError(
-                "sweep.objective", f"must be one of {', '.join(GUARD_METRICS)} or null, got {self.guard_metric!r}", key="guard_metric"
-            )  # fmt: skip
-        if isinstance(self.guard_points, bool) or not isinstance(self.guard_points, (int, float)) or self.guard_points < 0:
-            raise InputError("sweep.objective", f"must be a number >= 0, got {self.guard_points!r}", key="guard_points")
+        check_fields(self, "sweep.objective")
 
     def describe(self) -> str:
         text = f"{'lowest' if self.goal == 'min' else 'highest'} {self.metric}"
@@ -108,18 +104,14 @@ def best_cells(rows: Sequence[Mapping[str, Any]], objective: Objective) -> dict[
 class SweepConfig:
     """The ``sweep`` config slice."""
 
-    grid: dict[str, list[Any]] = field(default_factory=dict)  # association keys: cells of every model
-    motion: dict[str, dict[str, list[Any]]] = field(default_factory=dict)  # model -> its own keys
+    # values are checked by nuscmot.sweep.grid.typed_grid, with the key's type
+    grid: dict[str, Any] = field(default_factory=dict)  # association keys: cells of every model
+    motion: dict[str, dict[str, Any]] = field(default_factory=dict)  # model -> its own keys
     objective: Objective = field(default_factory=Objective)
-    heatmap: str = "min"  # min: over the other grid parameters | best: at the best cell's values
+    heatmap: str = limited("min", enum=HEATMAPS)
 
     def __post_init__(self) -> None:
-        if self.heatmap not in ("min", "best"):
-            raise InputError("sweep", f"must be min or best, got {self.heatmap!r}", key="heatmap")
-        if not isinstance(self.objective, Objective):
-            raise InputError("sweep", "must be a mapping", key="objective")
-        if not isinstance(self.motion, dict) or not all(isinstance(v, dict) for v in self.motion.values()):
-            raise InputError("sweep", "must map a motion model to {key: [values]}", key="motion")
+        check_fields(self, "sweep")
 
     def tracker_grid(self, tracker: str) -> dict[str, list[Any]]:
         """The grid of one motion model: the association keys and its own motion keys

@@ -7,23 +7,10 @@ from typing import Any
 
 from nuscmot.common.config import from_dict
 from nuscmot.common.errors import InputError
+from nuscmot.common.fields import AT_LEAST_0, UNIT, check_fields, limited
 
 PARAMS_SOURCE = "--params"
-
-# key -> (minimum, maximum) as in workflow/schemas/data.schema.yaml#/$defs/synth
-_INT_RANGES: dict[str, tuple[int, int | None]] = {
-    "seed": (0, None),
-    "scene_offset": (0, 8999),
-    "train_scenes": (1, 9999),
-    "val_scenes": (1, 9999),
-    "frames_per_scene": (2, 400),
-    "image_width": (64, 1600),
-    "image_height": (36, 900),
-    "jpeg_quality": (10, 100),
-    "min_objects": (0, 200),
-    "max_objects": (1, 200),
-}
-
+WHERE = f"{PARAMS_SOURCE}:synth"  # as from_dict names the slice
 
 LIGHTING_KINDS = ("clear", "overcast", "dusk", "night", "rain")
 
@@ -32,18 +19,14 @@ LIGHTING_KINDS = ("clear", "overcast", "dusk", "night", "rain")
 class LightingMix:
     """Relative frequency of each lighting kind per scene (normalised; nuScenes-like default)."""
 
-    clear: float = 0.42
-    overcast: float = 0.26
-    dusk: float = 0.10
-    night: float = 0.12
-    rain: float = 0.10
+    clear: float = limited(0.42, **AT_LEAST_0)
+    overcast: float = limited(0.26, **AT_LEAST_0)
+    dusk: float = limited(0.10, **AT_LEAST_0)
+    night: float = limited(0.12, **AT_LEAST_0)
+    rain: float = limited(0.10, **AT_LEAST_0)
 
     def __post_init__(self) -> None:
-        for kind in LIGHTING_KINDS:
-            value = getattr(self, kind)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise InputError(PARAMS_SOURCE, f"synth.lighting.{kind} must be a number >= 0, got {value!r}",
-                                 key=kind)
+        check_fields(self, f"{WHERE}.lighting")
         if sum(self.weights) <= 0:
             raise InputError(PARAMS_SOURCE, "synth.lighting: at least one kind needs a weight > 0", key="lighting")
 
@@ -61,37 +44,27 @@ class LightingMix:
 class SynthConfig:
     """How many scenes, how long, how big the images, how crowded (see config.yaml ``synth``)."""
 
-    seed: int = 0
-    scene_offset: int = 0         # scene names start at scene-{offset + 1:04d} (disjoint worlds)
-    train_scenes: int = 14
-    val_scenes: int = 6
-    frames_per_scene: int = 40
-    image_width: int = 800
-    image_height: int = 450
-    jpeg_quality: int = 90
-    min_objects: int = 6
-    max_objects: int = 28
-    distractor_fraction: float = 0.15
+    seed: int = limited(0, **AT_LEAST_0)
+    scene_offset: int = limited(0, minimum=0, maximum=8999)  # scene names from scene-{offset + 1:04d} (disjoint worlds)
+    train_scenes: int = limited(14, minimum=1, maximum=9999)  # convert needs >= 2 (detector train and val)
+    val_scenes: int = limited(6, minimum=1, maximum=9999)
+    frames_per_scene: int = limited(40, minimum=2, maximum=400)
+    image_width: int = limited(800, minimum=64, maximum=1600)
+    image_height: int = limited(450, minimum=36, maximum=900)
+    jpeg_quality: int = limited(90, minimum=10, maximum=100)
+    min_objects: int = limited(6, minimum=0, maximum=200)
+    max_objects: int = limited(28, minimum=1, maximum=200)
+    distractor_fraction: float = limited(0.15, **UNIT)
     lighting: LightingMix = LightingMix()
 
     def __post_init__(self) -> None:
-        for key, (lo, hi) in _INT_RANGES.items():
-            value = getattr(self, key)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise InputError(PARAMS_SOURCE, f"synth.{key} must be an integer, got {value!r}", key=key)
-            if value < lo or (hi is not None and value > hi):
-                bound = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
-                raise InputError(PARAMS_SOURCE, f"synth.{key} must be {bound}, got {value}", key=key)
+        check_fields(self, WHERE)
         if self.max_objects < self.min_objects:
             raise InputError(
                 PARAMS_SOURCE,
                 f"synth.max_objects ({self.max_objects}) must be >= synth.min_objects ({self.min_objects})",
                 key="max_objects",
             )
-        frac = self.distractor_fraction
-        if isinstance(frac, bool) or not isinstance(frac, (int, float)) or not 0.0 <= frac <= 1.0:
-            raise InputError(PARAMS_SOURCE, f"synth.distractor_fraction must be a number in [0, 1], got {frac!r}",
-                             key="distractor_fraction")
 
     @property
     def n_scenes(self) -> int:
@@ -102,7 +75,7 @@ def synth_config(slice_: dict[str, Any] | None) -> SynthConfig:
     """Build the config from the ``synth`` slice; unknown keys and bad values are InputErrors."""
     if slice_ is not None and not isinstance(slice_, dict):
         raise InputError(PARAMS_SOURCE, "synth config must be a mapping", key="cfg")
-    return from_dict(SynthConfig, slice_, where=f"{PARAMS_SOURCE}:synth")
+    return from_dict(SynthConfig, slice_, where=WHERE)
 
 
 def check_disjoint_worlds(demo: SynthConfig, other: SynthConfig, where: str = "pretrain.synth") -> None:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nuscmot.common.errors import InputError
+from nuscmot.common.fields import AT_LEAST_0, UNIT, check_fields, limited
 from nuscmot.common.io import atomic_dir
 from nuscmot.common.mot import read_mot, read_seqinfo, read_seqmap, write_mot
 
@@ -37,25 +37,15 @@ BURST_LENGTHS = (2, 3, 4)
 class DegradeConfig:
     """The ``gt_detections`` config slice."""
 
-    seed: int = 0
-    drop_rate: float = 0.2
-    drop_mode: str = "independent"
-    jitter: float = 0.05
-    false_positives_per_frame: float = 0.5
-    score_low: float = 0.3
+    seed: int = limited(0, **AT_LEAST_0)
+    drop_rate: float = limited(0.2, minimum=0, exclusiveMaximum=1)
+    drop_mode: str = limited("independent", enum=DROP_MODES)
+    jitter: float = limited(0.05, **AT_LEAST_0)
+    false_positives_per_frame: float = limited(0.5, **AT_LEAST_0)
+    score_low: float = limited(0.3, **UNIT)
 
     def __post_init__(self) -> None:
-        where = "gt_detections"
-        if not 0.0 <= self.drop_rate < 1.0:
-            raise InputError(where, f"drop_rate must be in [0, 1), got {self.drop_rate}", key="drop_rate")
-        if self.drop_mode not in DROP_MODES:
-            raise InputError(where, f"drop_mode must be one of {', '.join(DROP_MODES)}", key="drop_mode")
-        if self.jitter < 0:
-            raise InputError(where, "jitter must be >= 0", key="jitter")
-        if self.false_positives_per_frame < 0:
-            raise InputError(where, "false_positives_per_frame must be >= 0", key="false_positives_per_frame")
-        if not 0.0 <= self.score_low <= 1.0:
-            raise InputError(where, "score_low must be in [0, 1]", key="score_low")
+        check_fields(self, "gt_detections")
 
 
 def sequence_rng(seed: int, name: str) -> np.random.Generator:

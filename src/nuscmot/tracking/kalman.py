@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nuscmot.common.fields import AT_LEAST_0, POSITIVE, check_fields, limited
 from nuscmot.tracking.boxes import interpolate_boxes, tlwh_to_xyah, xyah_to_tlwh
 from nuscmot.tracking.ego import warp_kalman, warp_tlwh
 from nuscmot.tracking.motion import MotionModel, keep_rows
@@ -96,20 +97,13 @@ class KalmanConfig:
     becomes 0.363. ``reference_rate: 0`` uses the weight as given at every rate.
     """
 
-    std_weight_position: float = 1.0 / 20
-    std_weight_velocity: float = 1.0 / 160
-    reference_rate: float = 30.0
-    rate_exponent: float = 1.5
+    std_weight_position: float = limited(1.0 / 20, **POSITIVE)
+    std_weight_velocity: float = limited(1.0 / 160, **POSITIVE)
+    reference_rate: float = limited(30.0, **AT_LEAST_0)
+    rate_exponent: float = limited(1.5, **AT_LEAST_0)
 
     def __post_init__(self) -> None:
-        from nuscmot.common.errors import InputError
-
-        for key in ("std_weight_position", "std_weight_velocity"):
-            if not getattr(self, key) > 0:
-                raise InputError("tracking.motion.kalman", f"must be > 0, got {getattr(self, key)!r}", key=key)
-        for key in ("reference_rate", "rate_exponent"):
-            if getattr(self, key) < 0:
-                raise InputError("tracking.motion.kalman", f"must be >= 0, got {getattr(self, key)!r}", key=key)
+        check_fields(self, "tracking.motion.kalman")
 
     def velocity_weight(self, frame_rate: float) -> float:
         """``std_weight_velocity`` at ``frame_rate`` frames/s."""

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from nuscmot.common.errors import InputError
+from nuscmot.common.fields import check_fields, limited
 from nuscmot.common.mot import line_of_row
 
 KINDS = ("none", "sigmoid")
@@ -26,14 +27,11 @@ SCORE_COLUMN = 6  # of a MOT det row
 class ScoreTransform:
     """The ``tracking.score_transform`` config slice."""
 
-    kind: str = "none"  # none | sigmoid
+    kind: str = limited("none", enum=KINDS)
     offset: float = 0.0  # sigmoid only: the raw score mapped to 0.5
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise InputError("tracking.score_transform", f"must be one of {', '.join(KINDS)}, got {self.kind!r}", key="kind")
-        if not np.isfinite(self.offset):
-            raise InputError("tracking.score_transform", f"must be a finite number, got {self.offset!r}", key="offset")
+        check_fields(self, "tracking.score_transform")
 
     def apply(self, scores: np.ndarray) -> np.ndarray:
         scores = np.asarray(scores, dtype=np.float64)

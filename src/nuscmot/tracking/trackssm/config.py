@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nuscmot.common.device import check_device
-from nuscmot.common.errors import InputError
+from nuscmot.common.device import DEVICES
+from nuscmot.common.fields import AT_LEAST_1, check_fields, limited
 
 FALLBACKS = ("hold", "constant_velocity")
 WHERE = "tracking.motion.trackssm"
@@ -25,16 +25,11 @@ class TrackSSMMotionConfig:
     differs from the model's training data (a warning instead of an error).
     """
 
-    device: str = "auto"  # auto | cpu | cuda
+    device: str = limited("auto", enum=DEVICES)
     jit: bool = True  # run a frozen TorchScript trace of the model (same ops, less overhead)
-    rollout_horizon: int = 3
-    rollout_fallback: str = "hold"  # hold | constant_velocity
+    rollout_horizon: int = limited(3, **AT_LEAST_1)
+    rollout_fallback: str = limited("hold", enum=FALLBACKS)
     allow_rate_mismatch: bool = False
 
     def __post_init__(self) -> None:
-        check_device(self.device, WHERE)
-        if isinstance(self.rollout_horizon, bool) or not isinstance(self.rollout_horizon, int) or self.rollout_horizon < 1:
-            raise InputError(WHERE, f"must be an integer >= 1, got {self.rollout_horizon!r}", key="rollout_horizon")
-        if self.rollout_fallback not in FALLBACKS:
-            raise InputError(WHERE, f"must be one of {', '.join(FALLBACKS)}, got {self.rollout_fallback!r}",
-                             key="rollout_fallback")
+        check_fields(self, WHERE)

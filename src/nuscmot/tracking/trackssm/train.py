@@ -31,8 +31,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from nuscmot.common.device import check_device
-from nuscmot.common.errors import InputError
+from nuscmot.common.device import DEVICES
+from nuscmot.common.fields import AT_LEAST_0, AT_LEAST_1, POSITIVE, UNIT, check_fields, limited
 from nuscmot.tracking.boxes import cxcywh_to_tlwh, iou_pairs, tlwh_to_cxcywh, tlwh_to_xyah, xyah_to_tlwh
 from nuscmot.tracking.kalman import KalmanFilter
 from nuscmot.tracking.trackssm.data import CLASS_NAMES, Batch, TrackTable, make_batch, sample_index
@@ -54,35 +54,29 @@ EVAL_DROP_PROB = 0.2  # share of windows with a 1-3 frame gap in the history
 class TrainConfig:
     """The ``trackssm`` config slice."""
 
-    history: int = 5
-    d_model: int = 64
-    encoder_layers: int = 2
-    decoder_layers: int = 3
-    d_state: int = 16
-    expand: int = 2
-    decoder_expand: int = 1
-    head: str = "residual"
-    batch_size: int = 256
-    epochs: int = 30
-    lr: float = 0.002
-    weight_decay: float = 0.01
-    rollout_steps: int = 3
-    drop_prob: float = 0.2
-    jitter: float = 0.05
-    shift_prob: float = 0.1
-    patience: int = 5
-    seed: int = 0
-    loss: str = "smooth_l1_giou"
-    device: str = "auto"  # auto | cpu | cuda (nuscmot.common.device)
+    history: int = limited(5, minimum=2, maximum=32)
+    d_model: int = limited(64, minimum=4)
+    encoder_layers: int = limited(2, **AT_LEAST_1)
+    decoder_layers: int = limited(3, **AT_LEAST_1)
+    d_state: int = limited(16, **AT_LEAST_1)
+    expand: int = limited(2, **AT_LEAST_1)
+    decoder_expand: int = limited(1, **AT_LEAST_1)
+    head: str = limited("residual", enum=HEADS)
+    batch_size: int = limited(256, **AT_LEAST_1)
+    epochs: int = limited(30, **AT_LEAST_1)
+    lr: float = limited(0.002, **POSITIVE)
+    weight_decay: float = limited(0.01, **AT_LEAST_0)
+    rollout_steps: int = limited(3, **AT_LEAST_1)
+    drop_prob: float = limited(0.2, **UNIT)
+    jitter: float = limited(0.05, **UNIT)
+    shift_prob: float = limited(0.1, **UNIT)
+    patience: int = limited(5, **AT_LEAST_1)
+    seed: int = limited(0, **AT_LEAST_0)
+    loss: str = limited("smooth_l1_giou", enum=LOSSES)
+    device: str = limited("auto", enum=DEVICES)
 
     def __post_init__(self) -> None:
-        check_device(self.device, "trackssm")
-        if self.loss not in LOSSES:
-            raise InputError("trackssm", f"must be one of {', '.join(LOSSES)}, got {self.loss!r}", key="loss")
-        if self.head not in HEADS:
-            raise InputError("trackssm", f"must be one of {', '.join(HEADS)}, got {self.head!r}", key="head")
-        if isinstance(self.decoder_expand, bool) or not isinstance(self.decoder_expand, int) or self.decoder_expand < 1:
-            raise InputError("trackssm", f"must be an integer >= 1, got {self.decoder_expand!r}", key="decoder_expand")
+        check_fields(self, "trackssm")
 
     def model_config(self) -> ModelConfig:
         names = {f.name for f in fields(ModelConfig)}
