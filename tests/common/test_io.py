@@ -99,3 +99,16 @@ def test_missing_detection_file_is_an_error_and_empty_is_no_detections(tmp_path)
     (tmp_path / "scene-1.txt").write_text("1,-1,1,1,5,5,0.9,1,-1,-1\n11,-1,1,1,5,5,0.9,1,-1,-1\n")
     with pytest.raises(InputError, match=r"scene-1\.txt:2: frame 11 is beyond the sequence length 10"):
         read_dets(tmp_path / "scene-1.txt", 10)
+
+
+def test_save_torch_is_byte_reproducible(tmp_path):
+    """The same object saved twice (each through its own random temp file) gives the same bytes."""
+    import torch
+
+    from nuscmot.common.io import save_torch
+
+    obj = {"w": torch.arange(6.0).reshape(2, 3), "meta": {"epoch": 3}}
+    save_torch(obj, tmp_path / "a.pt")
+    save_torch(obj, tmp_path / "b.pt")
+    assert (tmp_path / "a.pt").read_bytes() == (tmp_path / "b.pt").read_bytes()
+    assert torch.equal(torch.load(tmp_path / "a.pt")["w"], obj["w"])

@@ -79,12 +79,19 @@ def save_torch(obj: Any, path: str | Path) -> None:
     torch's C++ zip writer reports a failed write (disk full, file size limit) as a
     ``RuntimeError`` ("[enforce fail at inline_container.cc] . unexpected pos ..."), not as an
     ``OSError``; it becomes the same one-line ``OutputError`` naming ``path``.
+
+    torch names the archive's root folder after the file it is given (here the random temp
+    name) but ``archive`` for an open file, so writing through a file handle makes the same
+    object give the same bytes.
     """
     import torch  # lazily: this module stays importable without torch
 
     with atomic_path(path) as tmp:
         try:
-            torch.save(obj, tmp)
+            with open(tmp, "wb") as fh:
+                torch.save(obj, fh)
+        except OSError as exc:  # a failed write to our own handle (disk full, file size limit)
+            raise OutputError(path, f"cannot write ({exc.strerror or exc})") from None
         except RuntimeError as exc:
             reason = " ".join(str(exc).split())[:160]
             raise OutputError(path, f"cannot write (torch.save failed, disk full or file too large? {reason})") from None
