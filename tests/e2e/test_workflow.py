@@ -135,6 +135,7 @@ CODE_EDITS = {
     # every tracking job (track's default motion) and train_trackssm (its Kalman baseline)
     "tracking/kalman.py": {"train_trackssm": 1, **_tracking(4), "compare_idsw": 1, "all": 1},
     "evaluation/compare.py": {"compare_idsw": 1, "all": 1},
+    "evaluation/verdict.py": {"compare_idsw": 1, "all": 1},
     "detector/checkpoint.py": {"train": 1, "evaluate_detector": 1, "infer": 1, **_tracking(2),
                                "compare_idsw": 1, "all": 1},
 }

@@ -1,4 +1,4 @@
-"""Entry-point plumbing shared by every ``python -m nuscmot.<stage>``.
+"""Entry-point plumbing shared by every stage, ``python -m nuscmot.stages.<rule>``.
 
 Each rule passes its config slice as one JSON string (``--params``); paths come as
 separate arguments. :func:`run` turns :class:`NuscmotError` into one line on stderr and

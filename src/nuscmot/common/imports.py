@@ -1,13 +1,13 @@
 """The import graph of the ``nuscmot`` package, read from the source with :mod:`ast`.
 
-The workflow lists, as code inputs of each rule, the module files its entry point imports
+The workflow lists, as code inputs of each rule, the module files its stage imports
 (directly or through other ``nuscmot`` modules, at module level or inside a function), so
 that editing a module reruns exactly the jobs that run it. Nothing is imported or executed
 here: the walk is cheap enough to run every time the workflow is parsed.
 
 A module's files are its own file plus the ``__init__.py`` of every enclosing package, since
-Python runs those first. ``prune`` names sub-packages not to follow (a job that never runs
-them: the Kalman tracking job does not load the TrackSSM package that ``track`` imports
+Python runs those first. ``prune`` names modules not to follow (a job that never runs
+them: the Kalman tracking job does not load the TrackSSM model that ``run_tracker`` imports
 lazily for the other motion model).
 """
 

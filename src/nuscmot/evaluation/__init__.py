@@ -5,5 +5,7 @@
 - :mod:`.metrics`: per-sequence and overall CLEAR / ID metrics (motmetrics) plus HOTA.
 - :mod:`.trackeval_metrics`: HOTA and devkit-convention IDSW from TrackEval on the same data.
 - :mod:`.gaps`, :mod:`.crowding`: explanatory variables from GT and detections.
+- :mod:`.tracker_metrics`: one tracker's metrics files (the ``evaluate_tracker`` stage).
 - :mod:`.compare`: tracker tables, IDSW deltas/ratios, correlations; :mod:`.plots`: figures.
+- :mod:`.verdict`: the comparison of every detection source (the ``compare_idsw`` stage).
 """

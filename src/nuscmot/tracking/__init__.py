@@ -9,6 +9,7 @@
 - :mod:`~nuscmot.tracking.ego`: ego-motion compensation (camera-rotation homography, box and
   Kalman-state warps).
 - :mod:`~nuscmot.tracking.gt_detections`: GT-derived detections with controlled degradation.
+- :mod:`~nuscmot.tracking.run`: one tracking run over the test sequences (the ``run_tracker`` stage).
 
 Nothing here imports nuscenes-devkit or motmetrics.
 """
