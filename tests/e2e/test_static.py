@@ -41,6 +41,8 @@ def test_default_profile_sets_cores_and_gpu_limit():
         ("detector.model", "yolox_huge", "invalid config at detector.model: 'yolox_huge' is not one of"),
         ("tracking.association.max_age_s", "thirty", "invalid config at tracking.association.max_age_s: 'thirty' is not of type 'number'"),
         ("evaluation.iou", 0.5, "invalid config at evaluation: Additional properties are not allowed ('iou' was unexpected)"),
+        # the generator accepts one train scene, convert needs two: checked at load, not after synth
+        ("synth.train_scenes", 1, "invalid config: synth [train_scenes]: train_scenes must be >= 2 for convert"),
     ],
 )
 def test_bad_config_value_is_one_line_naming_the_key(tmp_path, key, value, expected):

@@ -2,6 +2,13 @@
 
 
 if config["dataset"].get("synthetic", False):
+    from nuscmot.common.errors import InputError
+    from nuscmot.synthetic.config import check_convertible, synth_config
+
+    try:  # what convert needs of the world (the generator alone accepts less)
+        check_convertible(synth_config(config["synth"]), where="synth")
+    except InputError as exc:
+        config_error(f": {exc}")
 
     rule synth:
         input:

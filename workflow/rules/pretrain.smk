@@ -12,12 +12,16 @@
 
 if config["dataset"].get("synthetic", False) and "pretrain" in config:
     from nuscmot.common.errors import InputError
-    from nuscmot.synthetic.config import check_disjoint_worlds, synth_config
+    from nuscmot.synthetic.config import (
+        check_convertible,
+        check_disjoint_worlds,
+        synth_config,
+    )
 
     try:  # the pretraining world must share no scene or token with the demo's
-        check_disjoint_worlds(
-            synth_config(config["synth"]), synth_config(config["pretrain"]["synth"])
-        )
+        pretrain_world = synth_config(config["pretrain"]["synth"])
+        check_convertible(pretrain_world, where="pretrain.synth")
+        check_disjoint_worlds(synth_config(config["synth"]), pretrain_world)
     except InputError as exc:
         config_error(f": {exc}")
 

@@ -78,6 +78,14 @@ def synth_config(slice_: dict[str, Any] | None) -> SynthConfig:
     return from_dict(SynthConfig, slice_, where=WHERE)
 
 
+def check_convertible(cfg: SynthConfig, where: str = WHERE) -> None:
+    """The pipeline's own need of a world, beyond what the generator accepts: ``convert``
+    splits the train scenes into detector train and detector val, so it needs two."""
+    if cfg.train_scenes < 2:
+        raise InputError(where, f"train_scenes must be >= 2 for convert (detector train and val scenes), "
+                                f"got {cfg.train_scenes}", key="train_scenes")
+
+
 def check_disjoint_worlds(demo: SynthConfig, other: SynthConfig, where: str = "pretrain.synth") -> None:
     """Two synthetic worlds share nothing: different seeds (every token is a hash of the seed)
     and non-overlapping scene numbers (scene names). An InputError names what collides."""
