@@ -138,7 +138,7 @@ def use_tuned():
 
 
 def tracker_inputs(wildcards, dets=None):
-    """`track`'s inputs: detections (of the job's source, or ``dets``), the test sequences,
+    """`run_tracker`'s inputs: detections (of the job's source, or ``dets``), the test sequences,
     the TrackSSM model for that tracker, and best.json when the tuned settings are used.
     """
     source = getattr(wildcards, "source", SOURCES[0])
@@ -162,14 +162,14 @@ def gap_tracker_inputs(wildcards):
 
 
 def tuned_args(wildcards, input):
-    """``track``'s options for the tuned settings (best.json of the sweep on the tuning split)."""
+    """``run_tracker``'s options for the tuned settings (best.json of the sweep on the tuning split)."""
     if "tuned" not in input.keys():
         return ""
     return f"--tuned {input.tuned} --source {wildcards.source}"
 
 
 def tracker_params(wildcards):
-    """`track`'s params: the association, the tracker's motion slice and (when configured)
+    """`run_tracker`'s params: the association, the tracker's motion slice and (when configured)
     the score transform (the same as nuscmot.sweep.plan.SweepPlan.cell_params)."""
     extra = {}
     if "score_transform" in config["tracking"]:

@@ -3,7 +3,7 @@
 #                             test scene): association grid x each motion model's own keys, one
 #                             block job per (detection source, motion model) evaluating all its
 #                             cells in-process; summary, best cell per source and model
-#                             (best.json, used by `track` when compare.use_tuned), IDSW heatmaps
+#                             (best.json, used by `run_tracker` when compare.use_tuned), IDSW heatmaps
 #   snakemake gap_ablation    GT-derived detections at controlled drop rates/modes, tracking
 #                             (once per gap_ablation.ego_compensation setting) and evaluation
 #                             per level, curves vs drop rate

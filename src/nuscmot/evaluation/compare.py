@@ -1,6 +1,6 @@
 """Compare trackers: IDSW delta/ratio against the baseline, and what explains the delta.
 
-Reads the per-tracker metrics JSON written by ``evaluate_tracking``; builds the comparison
+Reads the per-tracker metrics JSON written by ``evaluate_tracker``; builds the comparison
 table (OVERALL rows first, then per sequence), correlates each tracker's per-sequence IDSW
 delta with the explanatory variables (detection gaps, crowding), and renders the Markdown.
 """
@@ -82,11 +82,11 @@ def validity(recall: float | None, baseline_idsw: int, baseline: str, cfg: Compa
 
 
 def load_metrics(path: str | Path, tracker: str, names: Sequence[str]) -> dict[str, Any]:
-    """A metrics JSON from ``evaluate_tracking``, checked against the tracker and the seqmap."""
+    """A metrics JSON from ``evaluate_tracker``, checked against the tracker and the seqmap."""
     path = Path(path)
     data = read_json(path, "metrics JSON", missing="missing metrics file")
     if not isinstance(data, dict) or not isinstance(data.get("sequences"), dict) or not isinstance(data.get("overall"), dict):
-        raise InputError(path, "not a metrics JSON from evaluate_tracking (needs 'sequences' and 'overall')")
+        raise InputError(path, "not a metrics JSON from evaluate_tracker (needs 'sequences' and 'overall')")
     if data.get("tracker") != tracker:
         raise InputError(
             path, f"holds metrics of tracker {data.get('tracker')!r}, expected {tracker!r} (--trackers and --metrics must be in the same order)"

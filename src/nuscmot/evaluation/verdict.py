@@ -129,7 +129,7 @@ def compare_source(src: SourceInputs, trackers: list[str], names: list[str], mot
 
 
 def read_settings(results: Path) -> dict[str, Any] | None:
-    """What ``track`` recorded in its output folder: the settings used and where they came from."""
+    """What ``run_tracker`` recorded in its output folder: the settings used and where they came from."""
     from nuscmot.common.io import read_json
     from nuscmot.tracking.run import SETTINGS_FILE
 

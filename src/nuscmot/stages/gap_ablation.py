@@ -4,7 +4,7 @@ compensation on/off comparison, one PNG with a panel per metric).
 
 Each metrics file is
 ``<ablation dir>/<mode>/drop_rate~<rate>/ego_compensation~<true|false>/metrics/<tracker>.json``
-as written by ``evaluate_tracking``; every (level, setting, tracker) of the configuration
+as written by ``evaluate_tracker``; every (level, setting, tracker) of the configuration
 must be given.
 
     python -m nuscmot.stages.gap_ablation \

@@ -1,5 +1,5 @@
 """Summarise a sweep on the tuning split: one row per (source, tracker, cell), the best cell per
-source and motion model with its full settings (``best.json``, read by ``track --tuned``), IDSW
+source and motion model with its full settings (``best.json``, read by ``run_tracker --tuned``), IDSW
 heatmaps per pair of a model's grid keys.
 
 Each block is a ``sweep_block`` output (every cell of one motion model on one detection source).

@@ -6,7 +6,7 @@
 ``--train``: trajectories of the detector-train scenes (all cameras); ``--val``: those of the
 detector-val scenes (never test scenes). Writes the checkpoint (``--model``, with its model
 config and what it was trained on: the training trajectories' frame rate, measured from their
-timestamps, their image sizes and the box normalisation; ``track`` refuses sequences that
+timestamps, their image sizes and the box normalisation; ``run_tracker`` refuses sequences that
 differ), TensorBoard logs (``--runs-dir``) and ``--heldout``: mean IoU of 1-step and 3-step
 predictions of TrackSSM, the Kalman filter and constant position on the same held-out
 windows, overall, by class and continuous vs after a gap.

@@ -1,9 +1,9 @@
 """Evaluate a block of grid cells in one process: track + evaluate every cell on the tuning split.
 
 One Snakemake job per (detection source, motion model) runs all of that model's cells: each cell
-is the real ``track`` step (:func:`nuscmot.tracking.run.track_one`) and the real evaluation
+is the real ``run_tracker`` step (:func:`nuscmot.tracking.run.track_one`) and the real evaluation
 (:func:`nuscmot.evaluation.metrics.evaluate_many`), with results passed through the MOT text
-format as the pipeline does, so a cell scores exactly what ``track`` + ``evaluate_tracking``
+format as the pipeline does, so a cell scores exactly what ``run_tracker`` + ``evaluate_tracker``
 would. A job per cell would pay Python's and Snakemake's start-up per cell, which dominates on
 short sequences.
 
