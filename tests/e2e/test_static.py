@@ -55,6 +55,18 @@ def test_bad_config_value_is_one_line_naming_the_key(tmp_path, key, value, expec
     assert lines[0].startswith(f"{config}: ")
 
 
+def test_tuned_settings_without_a_sweep_is_one_line(tmp_path):
+    """compare.use_tuned (the dataclass's default: also when the slice is absent) needs a
+    sweep grid to tune on: refused when the workflow loads, not after hours of training."""
+    cfg = tiny_config(tmp_path)
+    del cfg["compare"], cfg["sweep"]
+    config = write_config(tmp_path, cfg)
+    proc = snakemake(tmp_path, "--dry-run", check=False)
+    assert proc.returncode != 0
+    expected = f"{config}: invalid config: compare [use_tuned]: the tuned settings need a sweep.grid"
+    assert [ln for ln in proc.stderr.splitlines() if ln.startswith(expected)], proc.stderr[-2000:]
+
+
 def test_every_rule_has_log_and_benchmark():
     import re
 

@@ -8,11 +8,19 @@ R = config["results"]
 DATAROOT = config["dataset"]["dataroot"]
 VERSION = config["dataset"]["version"]
 TRACKERS = config["tracking"]["trackers"]
-SOURCES = config["tracking"].get("sources", ["detector", "gt"])
+SOURCES = config["tracking"]["sources"]  # (the schema's default when unset)
 SRC = Path(workflow.basedir) / "src" / "nuscmot"
 
 # the package is installed (make install); code inputs come from its import graph
+from nuscmot.common.config import from_dict
+from nuscmot.common.errors import InputError
 from nuscmot.common.imports import closure_files
+from nuscmot.evaluation.compare import CompareConfig
+
+try:  # the compare slice decides which jobs exist: read it through its dataclass (its defaults)
+    COMPARE = from_dict(CompareConfig, config.get("compare"), where="compare")
+except InputError as exc:
+    config_error(f": {exc}")
 
 OUT = SimpleNamespace(
     # convert
@@ -99,7 +107,7 @@ def track_code(wildcards):
 def pretrained_input():
     """The pretrained checkpoint as an input of `train` (replacing it retrains), when present;
     a configured but absent file is the trainer's one-line error (or allow_scratch)."""
-    path = config["detector"].get("pretrained") or ""
+    path = config["detector"]["pretrained"]
     return [path] if path and Path(path).is_file() else []
 
 
@@ -114,7 +122,7 @@ def per_source(pattern):
 
 
 def ego_ablation():
-    return bool(config.get("compare", {}).get("ego_ablation", True))
+    return COMPARE.ego_ablation
 
 
 def ego_inputs(wildcards):
@@ -134,7 +142,7 @@ def ego_args(wildcards, input):
 
 
 def use_tuned():
-    return bool(config.get("compare", {}).get("use_tuned", False))
+    return COMPARE.use_tuned
 
 
 def tracker_inputs(wildcards, dets=None):

@@ -1,8 +1,7 @@
 # Data: the synthetic nuScenes-format set (embedded default) and nuScenes -> COCO / MOT.
 
 
-if config["dataset"].get("synthetic", False):
-    from nuscmot.common.errors import InputError
+if config["dataset"]["synthetic"]:
     from nuscmot.synthetic.config import check_convertible, synth_config
 
     try:  # what convert needs of the world (the generator alone accepts less)

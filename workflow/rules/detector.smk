@@ -69,7 +69,7 @@ rule infer:
     input:
         weights=(
             OUT.best_ckpt
-            if config["infer"].get("checkpoint", "best") == "best"
+            if config["infer"]["checkpoint"] == "best"
             else OUT.latest_ckpt
         ),
         mot_dir=OUT.mot_dir,
@@ -99,7 +99,7 @@ use rule infer as infer_tune with:
     input:
         weights=(
             OUT.best_ckpt
-            if config["infer"].get("checkpoint", "best") == "best"
+            if config["infer"]["checkpoint"] == "best"
             else OUT.latest_ckpt
         ),
         mot_dir=OUT.mot_tune,

@@ -10,8 +10,7 @@
 # off mid-way continues from its last epoch on any machine; the world is regenerated
 # byte-identically from its seed. Nothing in `all` depends on these rules.
 
-if config["dataset"].get("synthetic", False) and "pretrain" in config:
-    from nuscmot.common.errors import InputError
+if config["dataset"]["synthetic"] and "pretrain" in config:
     from nuscmot.synthetic.config import (
         check_convertible,
         check_disjoint_worlds,

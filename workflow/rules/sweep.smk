@@ -8,8 +8,8 @@
 #                             (once per gap_ablation.ego_compensation setting) and evaluation
 #                             per level, curves vs drop rate
 
-from nuscmot.common.errors import InputError
 from nuscmot.sweep.plan import SweepPlan
+from nuscmot.tracking.gt_detections import DegradeConfig
 
 SWEEP_OUT = SimpleNamespace(
     block=f"{R}/sweep/{{source}}/{{tracker}}.json",
@@ -30,8 +30,16 @@ GAP_OUT = SimpleNamespace(
 # Grid cells (Paramspace, one folder level per key~value) and ablation levels of this config.
 try:
     SWEEP = SweepPlan(config)
+    GT_DETECTIONS = from_dict(
+        DegradeConfig, config.get("gt_detections"), where="gt_detections"
+    )
 except InputError as exc:
     config_error(f": {exc}")
+if use_tuned() and SWEEP.sweep is None:
+    config_error(
+        ": compare [use_tuned]: the tuned settings need a sweep.grid to tune on"
+        " (add one, or set compare.use_tuned: false)"
+    )
 
 
 # ------------------------------------------------------------------ sweep on the tuning split
@@ -180,7 +188,7 @@ rule gap_ablation:
     params:
         cfg=slice_json(
             "gap_ablation",
-            gt_detections={"seed": config.get("gt_detections", {}).get("seed", 0)},
+            gt_detections={"seed": GT_DETECTIONS.seed},
             trackers=TRACKERS,
         ),
     shell:
