@@ -53,11 +53,11 @@ def load_params(raw: str) -> dict[str, Any]:
     return value
 
 
-def name_list(params: dict[str, Any], key: str) -> list[str]:
-    """``params[key]``, a non-empty list of non-empty names (``trackers``), else an InputError."""
-    names = params.get(key)
+def tracker_names(params: dict[str, Any]) -> list[str]:
+    """``params["trackers"]``, a non-empty list of non-empty names, else an InputError."""
+    names = params.get("trackers")
     if not isinstance(names, list) or not names or not all(isinstance(t, str) and t for t in names):
-        raise InputError("--params", f"needs '{key}': a non-empty list of tracker names", key=key)
+        raise InputError("--params", "needs 'trackers': a non-empty list of tracker names", key="trackers")
     return names
 
 

@@ -80,18 +80,13 @@ class DetectorConfig:
         return self.freeze_epochs + self.unfreeze_epochs
 
     def validate(self, where: str = "detector") -> "DetectorConfig":
-        if self.model not in MODEL_SIZES:
-            raise InputError(where, f"unknown model {self.model!r} (one of {', '.join(MODEL_SIZES)})", key="model")
-        h, w = self.input_size
-        if h % 32 or w % 32 or h < 32 or w < 32:
-            raise InputError(where, f"input_size {list(self.input_size)} must be multiples of 32", key="input_size")
+        """Every field within its limits (model, input_size multiples of 32, ...), then what
+        no single field says: at least one epoch, and a multiscale range the input fits."""
+        check_fields(self, where)
         if self.total_epochs < 1:
             raise InputError(where, "freeze_epochs + unfreeze_epochs must be >= 1", key="unfreeze_epochs")
-        if self.batch_size < 1 or self.num_classes < 1:
-            raise InputError(where, "batch_size and num_classes must be >= 1", key="batch_size")
-        if min(h, w) // 32 - self.multiscale_range < 1:
+        if min(self.input_size) // 32 - self.multiscale_range < 1:
             raise InputError(where, "multiscale_range too large for input_size", key="multiscale_range")
-        check_fields(self, where)
         return self
 
 
@@ -127,16 +122,18 @@ def detector_config(params: dict[str, Any], where: str = "--params") -> Detector
     return from_dict(DetectorConfig, params.get("cfg", params), where=f"{where}:detector").validate(where)
 
 
-def eval_config(params: dict[str, Any], where: str = "--params") -> EvalConfig:
-    cfg = from_dict(EvalConfig, params.get("cfg", params), where=f"{where}:evaluate_detector")
+def _checked_slice(cls: type, params: dict[str, Any], where: str, name: str) -> Any:
+    cfg = from_dict(cls, params.get("cfg", params), where=f"{where}:{name}")
     check_fields(cfg, where)  # device too: its enum is DEVICES (check_device's words)
     return cfg
+
+
+def eval_config(params: dict[str, Any], where: str = "--params") -> EvalConfig:
+    return _checked_slice(EvalConfig, params, where, "evaluate_detector")
 
 
 def infer_config(params: dict[str, Any], where: str = "--params") -> InferConfig:
-    cfg = from_dict(InferConfig, params.get("cfg", params), where=f"{where}:infer")
-    check_fields(cfg, where)  # device too: its enum is DEVICES (check_device's words)
-    return cfg
+    return _checked_slice(InferConfig, params, where, "infer")
 
 
 def set_cpu_threads(threads: int) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from nuscmot.common.errors import InputError
-from nuscmot.common.io import atomic_dir, write_csv, write_json, write_text
+from nuscmot.common.io import atomic_dir, read_json, write_csv, write_json, write_text
 from nuscmot.evaluation import compare, plots
 from nuscmot.evaluation.crowding import crowding
 from nuscmot.evaluation.gaps import detection_gaps
@@ -130,7 +130,6 @@ def compare_source(src: SourceInputs, trackers: list[str], names: list[str], mot
 
 def read_settings(results: Path) -> dict[str, Any] | None:
     """What ``run_tracker`` recorded in its output folder: the settings used and where they came from."""
-    from nuscmot.common.io import read_json
     from nuscmot.tracking.run import SETTINGS_FILE
 
     path = results / SETTINGS_FILE

@@ -36,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     from nuscmot.sweep.gap_report import report_gap_ablation
 
-    report_gap_ablation(cfg, params.get("gt_detections") or {}, cli.name_list(params, "trackers"), args.metrics,
+    report_gap_ablation(cfg, params.get("gt_detections") or {}, cli.tracker_names(params), args.metrics,
                         args.out_csv, args.out_md, args.out_png)
 
 

@@ -32,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     from nuscmot.sweep.tuning import summarise_sweep
 
-    summarise_sweep(cfg, cli.name_list(params, "trackers"), args.blocks, args.out_csv, args.out_best, args.heatmaps_dir)
+    summarise_sweep(cfg, cli.tracker_names(params), args.blocks, args.out_csv, args.out_best, args.heatmaps_dir)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from nuscmot.common.errors import InputError
-from nuscmot.common.io import atomic_dir, write_csv, write_json
+from nuscmot.common.io import atomic_dir, read_json, write_csv, write_json
 from nuscmot.sweep import grid, plots
 from nuscmot.sweep.summary import METRICS, SweepConfig, best_cells, summary_row
 
@@ -20,8 +20,6 @@ HEATMAP_METRIC = "IDSW"
 
 
 def load_block(path: Path) -> dict[str, Any]:
-    from nuscmot.common.io import read_json
-
     doc = read_json(path, "sweep block (sweep_block output)")
     if not isinstance(doc, dict) or not isinstance(doc.get("rows"), list) or "tracker" not in doc or "source" not in doc:
         raise InputError(path, "not a sweep block (needs tracker, source and rows)")

@@ -15,7 +15,7 @@ import numpy as np
 
 from nuscmot.common.config import from_dict
 from nuscmot.common.errors import InputError
-from nuscmot.common.io import atomic_dir, write_json
+from nuscmot.common.io import atomic_dir, read_json, write_json
 from nuscmot.common.mot import SeqInfo, read_dets, read_seqinfo, read_seqmap, write_mot
 from nuscmot.tracking.config import AssociationConfig
 from nuscmot.tracking.kalman import KalmanConfig
@@ -109,8 +109,6 @@ def track_one(association: AssociationConfig, make_motion: MotionFactory, mot_di
 
 def tuned_settings(path: Path, source: str, tracker: str) -> dict[str, Any]:
     """The tuned association and motion slices of ``tracker`` on ``source`` from a sweep's best.json."""
-    from nuscmot.common.io import read_json
-
     doc = read_json(path)
     try:
         best = doc["sources"][source][tracker]
