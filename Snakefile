@@ -25,16 +25,17 @@ rule all:
     input:
         OUT.detector_metrics_json,
         OUT.compare_csv,
+        OUT.sweep_best if use_tuned() else [],
 
 
 rule track:
     input:
-        per_source(OUT.tracking_dir),
+        per_run(OUT.tracking_dir),
 
 
 rule evaluate_tracking:
     input:
-        per_source(OUT.metrics_csv),
+        per_run(OUT.metrics_csv),
 
 
 include: "workflow/rules/data.smk"

@@ -79,14 +79,15 @@ def test_every_rule_has_log_and_benchmark():
         assert "shell:" in body and "python -m nuscmot." in body, name
 
 
-FULL_DAG = {
-    "synth": 1, "convert": 1, "gt_detections": 1, "train": 1, "evaluate_detector": 1, "infer": 1,
-    "train_trackssm": 1, "run_tracker": 4, "evaluate_tracker": 4, "run_tracker_ego": 4, "evaluate_tracker_ego": 4,
+FULL_DAG = {  # the tiny config: 3 source runs (detector, 2 GT draws) x 3 tracker runs (Kalman, 2 seeds)
+    "synth": 1, "convert": 1, "gt_detections": 2, "gt_detections_tune": 1, "train": 1, "evaluate_detector": 1,
+    "infer": 1, "infer_tune": 1, "train_trackssm": 2, "sweep_block": 6, "pick_tuned": 6, "sweep_tracking": 1,
+    "run_tracker": 9, "evaluate_tracker": 9, "run_tracker_ego": 4, "evaluate_tracker_ego": 4,
     "compare_idsw": 1, "all": 1,
 }
 
 
-@pytest.mark.parametrize("profile", ["default", "slurm", "kubernetes"])
+@pytest.mark.parametrize("profile", ["default", "verbose", "slurm", "kubernetes"])
 def test_profile_dry_run_plans_the_whole_dag(tmp_path, profile):
     """Each profile parses and plans every job (no cluster needed for a dry run)."""
     from .workflow import planned_jobs

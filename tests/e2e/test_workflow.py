@@ -6,25 +6,25 @@ check a config change marks exactly the stale steps.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import shutil
 from pathlib import Path
 
 import pytest
-
-import os
 
 from .workflow import planned_jobs, shadow_repo, snakemake, tiny_config, with_change, write_config
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-ALL_TRACKERS = ("kalman", "trackssm")
-
-
 @pytest.fixture(scope="module")
 def completed(tmp_path_factory):
-    """A workdir where `snakemake all` has run to completion on the tiny config."""
+    """A workdir where `snakemake all` has run to completion on the tiny config: the default
+    path (each model tuned on the tuning split, two TrackSSM seeds, two GT draws), paths
+    relative to the workdir as in a user's config."""
     workdir = tmp_path_factory.mktemp("e2e")
-    cfg = tiny_config(workdir)
+    cfg = tiny_config(workdir, relative=True)
     write_config(workdir, cfg)
     shadow_repo(workdir)  # code edits below touch this copy of the sources, not the repo's
     snakemake(workdir, "all")
@@ -33,7 +33,7 @@ def completed(tmp_path_factory):
 
 def test_dag_outputs(completed):
     workdir, cfg = completed
-    res = Path(cfg["results"])
+    res = workdir / cfg["results"]
     from pycocotools.coco import COCO
 
     for split in ("train", "val", "test_front"):
@@ -45,13 +45,23 @@ def test_dag_outputs(completed):
     assert seqs == sorted(splits["test"])
     for seq in seqs:
         assert (res / "detections" / f"{seq}.txt").is_file()
-        for source in ("detector", "gt"):
-            for tracker in ALL_TRACKERS:
+        for source in SOURCE_RUNS:
+            for tracker in TRACKER_RUNS:
                 assert (res / "tracking" / source / tracker / f"{seq}.txt").is_file()
+    for seed in (0, 1):  # one model per seed, trained from that seed
+        assert (res / "trackssm" / f"seed{seed}" / "model.pt").stat().st_size > 0
+    models = [(res / "trackssm" / f"seed{s}" / "model.pt").read_bytes() for s in (0, 1)]
+    assert models[0] != models[1]
+    draws = [sorted(p.read_text() for p in (res / "detections_gt" / f"draw{d}").glob("*.txt")) for d in (0, 1)]
+    assert draws[0] != draws[1]
+    for source in ("detector", "gt"):  # each run tuned on its own: one pick per source and run
+        for tracker in TRACKER_RUNS:
+            tuned = json.loads((res / "sweep" / "tuned" / source / f"{tracker}.json").read_text())
+            assert tuned["run"] == tracker and tuned["split"] == "tune"
     assert (res / "detector" / "weights" / "best_ckpt.pth").stat().st_size > 0
     metrics = json.loads((res / "detector" / "metrics.json").read_text())
     assert metrics
-    for name in ("compare_idsw.csv", "compare_idsw.md", "idsw_paradox_analysis.json"):
+    for name in ("compare_idsw.csv", "compare_idsw.md", "idsw_paradox_analysis.json", "sweep/best.json"):
         assert (res / name).stat().st_size > 0
     assert sorted(p.name for p in (res / "plots").glob("*.png"))
     for rule in ("synth", "convert", "train", "infer", "compare_idsw"):
@@ -64,55 +74,119 @@ def test_rerun_is_a_no_op(completed):
     assert planned_jobs(workdir, "all") == {}
 
 
+def test_a_moved_checkout_reruns_nothing(completed, tmp_path):
+    """Rule inputs are relative paths: the same run copied to another folder (a re-clone, a
+    moved disk) is up to date there."""
+    workdir, _ = completed
+    moved = tmp_path / "moved"
+    shutil.copytree(workdir, moved, symlinks=True)  # copy2: contents and mtimes
+    assert planned_jobs(moved, "all") == {}
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_missing_pretrained_path_stops_at_load_and_touches_nothing(completed):
+    """A mistyped detector.pretrained is one line when the workflow loads, before any job:
+    the training state and the weights stay byte-identical (nothing is rerun or cleared)."""
+    workdir, cfg = completed
+    detector = workdir / cfg["results"] / "detector"
+    before = _digests(detector)
+    assert any(k.startswith("state/") for k in before)
+    try:
+        write_config(workdir, with_change(cfg, "detector.pretrained", "weights/typo/yolox_l.pth"))
+        proc = snakemake(workdir, "all", check=False)
+        assert proc.returncode == 1
+        last = proc.stderr.strip().splitlines()[-1]
+        assert last.endswith("invalid config at detector.pretrained: weights/typo/yolox_l.pth: no such file "
+                             "(a missing pretrained checkpoint never falls back to a scratch run; set it to '' "
+                             "with allow_scratch: true for one)"), proc.stderr[-2000:]
+    finally:
+        write_config(workdir, cfg)
+    assert _digests(detector) == before
+
+
 def test_report(completed):
     workdir, cfg = completed
-    report = Path(cfg["results"]) / "report.html"
+    report = workdir / cfg["results"] / "report.html"
     snakemake(workdir, "all", "--report", str(report))
     html = report.read_text(errors="ignore")
     assert "compare_idsw.csv" in html and ".png" in html
 
 
+# The tiny config's runs: 3 detection-source runs (the detector, 2 GT draws) x 3 tracker runs
+# (Kalman, TrackSSM seeds 0 and 1); the ego-compensation flips run on the reference runs only
+# (detector and the first draw x Kalman and the first seed).
+SOURCE_RUNS = ("detector", "gt-d0", "gt-d1")
+TRACKER_RUNS = ("kalman", "trackssm-s0", "trackssm-s1")
+
+
+def _tracking(n_main: int, n_ego: int) -> dict[str, int]:
+    """Tracking and evaluation jobs: ``n_main`` runs, ``n_ego`` of them also with
+    ego_compensation flipped."""
+    ego = {"run_tracker_ego": n_ego, "evaluate_tracker_ego": n_ego} if n_ego else {}
+    return {"run_tracker": n_main, "evaluate_tracker": n_main, **ego} if n_main else ego
+
+
+def _tuning(n: int) -> dict[str, int]:
+    """``n`` sweep blocks on the tuning split, their picks, and the sweep's summary."""
+    return {"sweep_block": n, "pick_tuned": n, "sweep_tracking": 1}
+
+
+COMPARE = {"compare_idsw": 1, "all": 1}
+
 # (config key, new value) -> rules that must rerun (count per rule); everything else must not.
-def _tracking(n_main: int, evaluate: bool = True) -> dict[str, int]:
-    """Tracking (and evaluation) jobs: the main runs and, with compare.ego_ablation, as many
-    runs with ego_compensation flipped."""
-    jobs = {"run_tracker": n_main, "run_tracker_ego": n_main} if n_main else {}
-    return {**jobs, "evaluate_tracker": n_main, "evaluate_tracker_ego": n_main} if evaluate else jobs
-
-
+# The default path: compare.use_tuned, so every tracking job reads its run's own pick.
 STALENESS = {
     "convert.min_box_size": (
         3,
-        {"convert": 1, "gt_detections": 1, "train": 1, "evaluate_detector": 1, "infer": 1, "train_trackssm": 1,
-         **_tracking(4), "compare_idsw": 1, "all": 1},
+        {"convert": 1, "gt_detections": 2, "gt_detections_tune": 1, "train": 1, "evaluate_detector": 1,
+         "infer": 1, "infer_tune": 1, "train_trackssm": 2, **_tuning(6), **_tracking(9, 4), **COMPARE},
     ),
-    "detector.basic_lr_per_img": (
-        0.002,
-        {"train": 1, "evaluate_detector": 1, "infer": 1, **_tracking(2), "compare_idsw": 1, "all": 1},
+    # the detector's runs alone: never a job on GT-derived detections
+    "detector.weight_decay": (
+        0.001,
+        {"train": 1, "evaluate_detector": 1, "infer": 1, "infer_tune": 1, **_tuning(3), **_tracking(3, 2),
+         **COMPARE},
     ),
     "infer.conf_threshold": (
         0.2,
-        {"infer": 1, **_tracking(2), "compare_idsw": 1, "all": 1},
+        {"infer": 1, "infer_tune": 1, **_tuning(3), **_tracking(3, 2), **COMPARE},
     ),
     "trackssm.lr": (
         0.001,
-        {"train_trackssm": 1, **_tracking(2), "compare_idsw": 1, "all": 1},
+        {"train_trackssm": 2, **_tuning(4), **_tracking(6, 2), **COMPARE},
     ),
+    # a base association value: every cell of every model starts from it
     "tracking.association.max_age_s": (
         5.0,
-        {**_tracking(4), "compare_idsw": 1, "all": 1},
+        {**_tuning(6), **_tracking(9, 4), **COMPARE},
     ),
+    # one model's own value: its blocks, picks and runs alone, never the other model's
     "tracking.motion.kalman.std_weight_position": (
         0.1,
-        {**_tracking(2), "compare_idsw": 1, "all": 1},
+        {**_tuning(2), **_tracking(3, 2), **COMPARE},
     ),
+    # the tuning objective is scored at this threshold, so every pick (and the runs that read
+    # it) must be redone; see README "What reruns"
     "evaluation.iou_threshold": (
         0.4,
-        {"evaluate_tracker": 4, "evaluate_tracker_ego": 4, "compare_idsw": 1, "all": 1},
+        {**_tuning(6), **_tracking(9, 4), **COMPARE},
     ),
     "compare.baseline": (
         "trackssm",
-        {"compare_idsw": 1, "all": 1},
+        COMPARE,
+    ),
+    # a new seed or draw adds its own jobs; the others' stay
+    "trackssm.seeds": (
+        [0, 1, 2],
+        {"train_trackssm": 1, **_tuning(2), **_tracking(3, 0), **COMPARE},
+    ),
+    "gt_detections.seeds": (
+        [0, 1, 2],
+        {"gt_detections": 1, **_tracking(3, 0), **COMPARE},
     ),
 }
 
@@ -131,13 +205,14 @@ def test_config_change_reruns_exactly_the_stale_steps(completed, key):
 # Editing a module (module file below src/nuscmot) -> rules that must rerun: exactly the jobs
 # whose entry point imports it (nuscmot.common.imports) and what depends on their outputs.
 CODE_EDITS = {
-    "tracking/trackssm/model.py": {"train_trackssm": 1, **_tracking(2), "compare_idsw": 1, "all": 1},
+    # TrackSSM's jobs alone: never a Kalman block or Kalman tracking job
+    "tracking/trackssm/model.py": {"train_trackssm": 2, **_tuning(4), **_tracking(6, 2), **COMPARE},
     # every tracking job (track's default motion) and train_trackssm (its Kalman baseline)
-    "tracking/kalman.py": {"train_trackssm": 1, **_tracking(4), "compare_idsw": 1, "all": 1},
-    "evaluation/compare.py": {"compare_idsw": 1, "all": 1},
-    "evaluation/verdict.py": {"compare_idsw": 1, "all": 1},
-    "detector/checkpoint.py": {"train": 1, "evaluate_detector": 1, "infer": 1, **_tracking(2),
-                               "compare_idsw": 1, "all": 1},
+    "tracking/kalman.py": {"train_trackssm": 2, **_tuning(6), **_tracking(9, 4), **COMPARE},
+    "evaluation/compare.py": COMPARE,
+    "evaluation/verdict.py": COMPARE,
+    "detector/checkpoint.py": {"train": 1, "evaluate_detector": 1, "infer": 1, "infer_tune": 1, **_tuning(3),
+                               **_tracking(3, 2), **COMPARE},
 }
 
 

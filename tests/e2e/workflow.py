@@ -39,10 +39,13 @@ def snakefile(workdir: Path) -> Path:
     return shadow if shadow.is_file() else SNAKEFILE
 
 
-def tiny_config(workdir: Path) -> dict:
+def tiny_config(workdir: Path, relative: bool = False) -> dict:
+    """The tiny config with its outputs below ``workdir``: absolute paths, or (``relative``)
+    paths relative to it, as a user's config has them (Snakemake runs in ``workdir``)."""
     cfg = yaml.safe_load(TINY.read_text())
-    cfg["results"] = str(workdir / "results")
-    cfg["dataset"]["dataroot"] = str(workdir / "data" / "nuscenes-synth")
+    base = Path() if relative else workdir
+    cfg["results"] = str(base / "results")
+    cfg["dataset"]["dataroot"] = str(base / "data" / "nuscenes-synth")
     return cfg
 
 
@@ -57,8 +60,10 @@ def snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 900)
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
     env.setdefault("OMP_NUM_THREADS", "1")
+    # the repo's own default profile (a quiet console) only where a test names a profile
+    profile = () if "--workflow-profile" in args else ("--workflow-profile", "none")
     cmd = [
-        sys.executable, "-m", "snakemake", "-s", str(snakefile(workdir)),
+        sys.executable, "-m", "snakemake", "-s", str(snakefile(workdir)), *profile,
         "--configfile", str(workdir / "config.yaml"), "--cores", "1", *args,
     ]
     proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)

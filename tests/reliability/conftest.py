@@ -53,8 +53,8 @@ def build_interrupted(workdir: Path) -> None:
     # 2. remove Snakemake's stale lock (test_train_faults shows the rerun that needs this)
     step("unlock", "--unlock")
     # 3. resume; the Kalman tracking job is SIGKILLed (alone) while writing its first sequence
-    step("job_killed_in_tracking", *TARGETS, watch=("results/tracking/gt/kalman",),
-         env=fault_env("nuscmot.common.mot:write_mot", "results/tracking/gt/.kalman.", "self"))
+    step("job_killed_in_tracking", *TARGETS, watch=("results/tracking/gt-d0/kalman",),
+         env=fault_env("nuscmot.common.mot:write_mot", "results/tracking/gt-d0/.kalman.", "self"))
     # 4. resume to the end
     _check(step("resume", *TARGETS), "the resumed run")
 

@@ -75,8 +75,8 @@ def test_killed_tracking_job_left_no_output(interrupted_steps):
     s = interrupted_steps["job_killed_in_tracking"]
     assert s["rc"] == 1, s["stderr"][-2000:]
     assert "Error in rule run_tracker" in s["stderr"]
-    assert not s["exists"]["results/tracking/gt/kalman"]
-    assert any(p.startswith("results/tracking/gt/.kalman.") for p in s["leftovers"]), s["leftovers"]
+    assert not s["exists"]["results/tracking/gt-d0/kalman"]
+    assert any(p.startswith("results/tracking/gt-d0/.kalman.") for p in s["leftovers"]), s["leftovers"]
 
 
 def test_resumed_run_matches_the_clean_run(reference_run, interrupted_run):
@@ -89,7 +89,7 @@ def test_resumed_run_matches_the_clean_run(reference_run, interrupted_run):
         assert any(k == rel or k.startswith(rel + "/") for k in ref), rel
     # not vacuous: the test sequences have ground truth, detections and tracks
     res = reference_run / "results"
-    for pattern in ("mot/test/*/gt/gt.txt", "detections_gt/*.txt", "tracking/gt/kalman/*.txt", "tracking/gt/trackssm/*.txt"):
+    for pattern in ("mot/test/*/gt/gt.txt", "detections_gt/draw0/*.txt", "tracking/gt-d0/kalman/*.txt", "tracking/gt-d0/trackssm-s0/*.txt"):
         files = sorted(res.glob(pattern))
         assert files and sum(len(f.read_text().splitlines()) for f in files) > 0, f"no rows in {pattern}"
 
@@ -124,7 +124,7 @@ def test_every_output_is_whole(interrupted_run):
 
 # ---- determinism of the trained weights (CPU) -----------------------------------------
 @pytest.mark.parametrize("rel", ["results/detector/weights/best_ckpt.pth", "results/detector/weights/latest_ckpt.pth",
-                                 "results/trackssm/model.pt"])
+                                 "results/trackssm/seed0/model.pt"])
 def test_cpu_training_is_bit_exact(rel, reference_run, interrupted_run):
     import torch
 

@@ -49,6 +49,12 @@ def test_maximise_another_metric():
     assert best_cells(rows, Objective(metric="IDF1", goal="max", guard_metric=None))["k"]["cell"] == "c"
 
 
+def test_a_guard_metric_of_exactly_zero_is_a_value_not_a_missing_one():
+    # every cell at MOTA 0.0 (a source that matches nothing): still cells to choose from
+    rows = [row("k", "a", 3, 0.0), row("k", "b", 1, 0.0)]
+    assert best_cells(rows, Objective())["k"]["cell"] == "b"
+
+
 def test_a_tracker_without_usable_cells_is_an_input_error():
     with pytest.raises(InputError, match="no cell of tracker 'k'"):
         best_cells([row("k", "a", None, 0.5)], Objective())
@@ -161,5 +167,5 @@ def test_a_cell_outside_the_grid_is_an_input_error(tmp_path):
     paths = write_blocks(tmp_path / "sweep")
     with pytest.raises(InputError, match="its cells differ from the configured grid"):
         run(tmp_path, paths, grid={**GRID, "match_thresh": [0.7]})
-    with pytest.raises(InputError, match="second block for tracker kalman"):
+    with pytest.raises(InputError, match="second block for tracker run kalman"):
         run(tmp_path, paths + paths[:1])

@@ -23,6 +23,7 @@ from e2e.workflow import planned_jobs, snakemake, tiny_config, with_change, writ
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 TRACKERS = ("kalman", "trackssm")
+TRACKER_RUNS = ("kalman", "trackssm-s0", "trackssm-s1")  # the tiny config's two TrackSSM seeds
 # A switch on clean GT boxes counts as a 2 Hz large-displacement case when the object's box,
 # between its last match and the switch, overlaps its previous-frame box by less than this IoU
 # (the first association gates at IoU 0.2 against the *prediction*; at 2 Hz a constant-velocity
@@ -71,7 +72,7 @@ def test_a_models_own_value_replans_only_its_own_blocks(tmp_path):
     write_config(tmp_path, cfg)
     before = cell_commands(tmp_path, "sweep_tracking")
     sources = cfg["tracking"]["sources"]
-    assert sorted(before) == sorted(f"{cfg['results']}/sweep/{s}/{t}.json" for s in sources for t in TRACKERS)
+    assert sorted(before) == sorted(f"{cfg['results']}/sweep/{s}/{t}.json" for s in sources for t in TRACKER_RUNS)
     assert all("--mot-dir" in c and "/mot/tune" in c and "/mot/test" not in c for c in before.values())
 
     write_config(tmp_path, with_change(cfg, "sweep.motion.kalman.std_weight_velocity", [0.00625, 0.05]))
@@ -79,9 +80,13 @@ def test_a_models_own_value_replans_only_its_own_blocks(tmp_path):
     changed = sorted(p for p in before if after[p] != before[p])
     assert changed == sorted(f"{cfg['results']}/sweep/{s}/kalman.json" for s in sources)
     assert all('"kalman__std_weight_velocity":0.05' in after[p] for p in changed)
-    # and the test tracking jobs read the tuned settings
+    # and every test tracking job reads its own run's pick
     tracks = snakemake(tmp_path, "--dry-run", "--printshellcmds", "compare_idsw").stdout
-    assert tracks.count("--tuned ") >= 2 * len(sources) * len(TRACKERS)
+    source_runs = ["detector", "gt-d0", "gt-d1"]
+    for s in source_runs:
+        for t in TRACKER_RUNS:
+            pick = f"{cfg['results']}/sweep/tuned/{s.split('-')[0]}/{t}.json"
+            assert f"--tuned {pick} " in tracks or f"--tuned '{pick}' " in tracks, (s, t)
 
 
 def test_gap_ablation_tracks_every_level_with_and_without_ego_compensation(tmp_path):

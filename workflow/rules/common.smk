@@ -1,6 +1,7 @@
 # Paths (all below config["results"]) and per-rule config slices.
 
 import json
+import os
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -15,12 +16,30 @@ SRC = Path(workflow.basedir) / "src" / "nuscmot"
 from nuscmot.common.config import from_dict
 from nuscmot.common.errors import InputError
 from nuscmot.common.imports import closure_files
+from nuscmot.common.runs import parse_source_run, parse_tracker_run, run_regex
+from nuscmot.common.runs import source_runs, tracker_runs
 from nuscmot.evaluation.compare import CompareConfig
+from nuscmot.tracking.gt_detections import DegradeConfig
+from nuscmot.tracking.trackssm.train import TrainConfig as TrackSSMTrainConfig
 
-try:  # the compare slice decides which jobs exist: read it through its dataclass (its defaults)
+try:  # slices that decide which jobs exist: read through their dataclasses (their defaults)
     COMPARE = from_dict(CompareConfig, config.get("compare"), where="compare")
+    GT_DETECTIONS = from_dict(
+        DegradeConfig, config.get("gt_detections"), where="gt_detections"
+    )
+    TRACKSSM = from_dict(TrackSSMTrainConfig, config.get("trackssm"), where="trackssm")
 except InputError as exc:
     config_error(f": {exc}")
+
+# Runs: TrackSSM once per training seed, GT-derived detections once per draw
+# (nuscmot.common.runs names them); the first seed and draw are the reference runs
+# (ego-compensation table, gap ablation, tuning detections of the gt source).
+SEEDS = list(TRACKSSM.seeds)
+DRAWS = list(GT_DETECTIONS.seeds)
+TRACKER_RUNS = tracker_runs(TRACKERS, SEEDS)
+SOURCE_RUNS = source_runs(SOURCES, DRAWS)
+REF_TRACKER_RUNS = tracker_runs(TRACKERS, SEEDS[:1])
+REF_SOURCE_RUNS = source_runs(SOURCES, DRAWS[:1])
 
 OUT = SimpleNamespace(
     # convert
@@ -45,16 +64,17 @@ OUT = SimpleNamespace(
     detector_metrics_md=f"{R}/detector/metrics.md",
     detections_dir=f"{R}/detections",
     infer_timing=f"{R}/detector/infer_timing.json",
-    # GT-derived detections
-    gt_detections_dir=f"{R}/detections_gt",
+    # GT-derived detections, one folder per draw
+    gt_detections_dir=f"{R}/detections_gt/draw{{draw}}",
     # tuning split: detections of both sources
     detections_tune=f"{R}/tune/detections",
     sweep_best=f"{R}/sweep/best.json",
+    tuned=f"{R}/sweep/tuned/{{source}}/{{tracker}}.json",  # one per source and tracker run
     gt_detections_tune=f"{R}/tune/detections_gt",
     # tracking
-    trackssm_model=f"{R}/trackssm/model.pt",
-    trackssm_heldout=f"{R}/trackssm/heldout.json",
-    trackssm_runs=f"{R}/trackssm/runs",
+    trackssm_model=f"{R}/trackssm/seed{{seed}}/model.pt",
+    trackssm_heldout=f"{R}/trackssm/seed{{seed}}/heldout.json",
+    trackssm_runs=f"{R}/trackssm/seed{{seed}}/runs",
     tracking_dir=f"{R}/tracking/{{source}}/{{tracker}}",
     # evaluation
     tracking_ego_dir=f"{R}/ego_flip/tracking/{{source}}/{{tracker}}",
@@ -71,14 +91,32 @@ OUT = SimpleNamespace(
 )
 
 
-def slice_json(*keys, **extra):
-    """The config slice at config[k1][k2]..., plus `extra`, as canonical JSON."""
+# One console line per job, the first thing its shell does (the default profile sets
+# `quiet: [rules]`, so Snakemake's own job blocks with their inputs and params stay out of
+# sight; profiles/verbose brings them back): its log, named after the rule and wildcards.
+ANNOUNCE = "echo 'started, follow it with: tail -f {log}' >&2; "
+
+
+def slice_json(*keys, drop=(), **extra):
+    """The config slice at config[k1][k2]... (less the keys in ``drop``), plus ``extra``, as
+    canonical JSON."""
     value = config
     for key in keys:
         value = value.get(key, {})
+    value = {k: v for k, v in value.items() if k not in drop}
     if extra:
         value = {"cfg": value, **extra}
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def seeded_slice_json(key, seed):
+    """A seeded slice (trackssm, gt_detections) as one job gets it: its own ``seed``, not the
+    list of ``seeds``, so adding a seed adds jobs and leaves the others' params alone.
+    """
+    value = {k: v for k, v in (config.get(key) or {}).items() if k != "seeds"}
+    return json.dumps(
+        {**value, "seed": int(seed)}, sort_keys=True, separators=(",", ":")
+    )
 
 
 def code(stage, prune=()):
@@ -90,94 +128,169 @@ def code(stage, prune=()):
     files = closure_files(
         f"nuscmot.stages.{stage}", tuple(f"nuscmot.{p}" for p in prune), SRC.parent
     )
-    return [local(str(f)) for f in files]  # never through a storage provider
+    # relative to the working directory: a moved or re-cloned checkout keeps its inputs
+    return [
+        local(os.path.relpath(f)) for f in files
+    ]  # never through a storage provider
 
 
-def track_code(wildcards):
-    """`run_tracker`'s code: a Kalman job never runs the TrackSSM model, which the stage
-    imports lazily (through the checkpoint loader and the motion adapter)."""
-    if wildcards.tracker == "trackssm":
-        return code("run_tracker")
-    return code(
-        "run_tracker",
-        prune=("tracking.trackssm.checkpoint", "tracking.trackssm.motion"),
-    )
+TRACKSSM_ONLY = ("tracking.trackssm.checkpoint", "tracking.trackssm.motion")
+
+
+def model_code(stage):
+    """``stage``'s code for a job of one tracker run: a Kalman job never runs the TrackSSM
+    model, which the tracking stages import lazily (checkpoint loader, motion adapter).
+    """
+
+    def files(wildcards):
+        model, _ = parse_tracker_run(wildcards.tracker)
+        return code(stage) if model == "trackssm" else code(stage, prune=TRACKSSM_ONLY)
+
+    return files
+
+
+track_code = model_code("run_tracker")
 
 
 def pretrained_input():
-    """The pretrained checkpoint as an input of `train` (replacing it retrains), when present;
-    a configured but absent file is the trainer's one-line error (or allow_scratch)."""
+    """The pretrained checkpoint as an input of `train` (replacing it retrains). A configured
+    but absent file stops the workflow when it loads, before any job (or state) is touched;
+    an empty path is a scratch run (the trainer demands detector.allow_scratch)."""
     path = config["detector"]["pretrained"]
-    return [path] if path and Path(path).is_file() else []
+    if not path:
+        return []
+    if not Path(path).is_file():
+        config_error(
+            f" at detector.pretrained: {path}: no such file (a missing pretrained checkpoint"
+            " never falls back to a scratch run; set it to '' with allow_scratch: true for one)"
+        )
+    return [path]
 
 
-def detections_dir(source):
-    """Tracking input of a detection source: the detector's detections, or GT-derived ones."""
-    return OUT.gt_detections_dir if source == "gt" else OUT.detections_dir
+def detections_dir(source_run):
+    """Tracking input of a source run: the detector's detections, or one draw of GT-derived ones."""
+    source, draw = parse_source_run(source_run)
+    return (
+        OUT.gt_detections_dir.format(draw=draw)
+        if source == "gt"
+        else OUT.detections_dir
+    )
 
 
-def per_source(pattern):
-    """``pattern`` for every (source, tracker), source-major: the order compare_idsw reads."""
-    return [expand(pattern, source=s, tracker=t)[0] for s in SOURCES for t in TRACKERS]
+def tune_detections_dir(source):
+    """A source's detections of the tuning split (GT-derived: the first draw)."""
+    return OUT.gt_detections_tune if source == "gt" else OUT.detections_tune
+
+
+def model_name(wildcards):
+    """The motion model of the job's tracker run (``trackssm-s1`` -> ``trackssm``)."""
+    return parse_tracker_run(wildcards.tracker)[0]
+
+
+def model_input(tracker_run):
+    """``{"model": checkpoint}`` for a TrackSSM run (its seed's model), else nothing."""
+    model, seed = parse_tracker_run(tracker_run)
+    return (
+        {"model": OUT.trackssm_model.format(seed=seed)} if model == "trackssm" else {}
+    )
+
+
+def per_run(pattern, sources=None, trackers=None):
+    """``pattern`` for every (source run, tracker run), source-major."""
+    return [
+        expand(pattern, source=s, tracker=t)[0]
+        for s in (sources or SOURCE_RUNS)
+        for t in (trackers or TRACKER_RUNS)
+    ]
 
 
 def ego_ablation():
     return COMPARE.ego_ablation
 
 
+def use_tuned():
+    return COMPARE.use_tuned
+
+
+def run_entry(source_run, tracker_run, metrics, results):
+    source, draw = parse_source_run(source_run)
+    model, seed = parse_tracker_run(tracker_run)
+    return {
+        "source": source,
+        "draw": draw,
+        "tracker": model,
+        "seed": seed,
+        "metrics": metrics.format(source=source_run, tracker=tracker_run),
+        "results": results.format(source=source_run, tracker=tracker_run),
+        "dets": detections_dir(source_run),
+    }
+
+
+def compare_runs(ego=False):
+    """compare_idsw's ``--runs`` (or ``--ego-runs``: the reference runs, ego-compensation
+    flipped) as JSON: every run with its source, draw, tracker, seed and files."""
+    if ego:
+        pairs = [(s, t) for s in REF_SOURCE_RUNS for t in REF_TRACKER_RUNS]
+        paths = (OUT.metrics_ego_json, OUT.tracking_ego_dir)
+    else:
+        pairs = [(s, t) for s in SOURCE_RUNS for t in TRACKER_RUNS]
+        paths = (OUT.metrics_json, OUT.tracking_dir)
+    runs = [run_entry(s, t, *paths) for s, t in pairs]
+    return json.dumps(runs, sort_keys=True, separators=(",", ":"))
+
+
 def ego_inputs(wildcards):
     """compare_idsw's extra inputs for the ego-motion compensation on/off table."""
     if not ego_ablation():
         return {}
+    refs = dict(sources=REF_SOURCE_RUNS, trackers=REF_TRACKER_RUNS)
     return {
-        "ego_metrics": per_source(OUT.metrics_ego_json),
-        "ego_results": per_source(OUT.tracking_ego_dir),
+        "ego_metrics": per_run(OUT.metrics_ego_json, **refs),
+        "ego_results": per_run(OUT.tracking_ego_dir, **refs),
     }
 
 
 def ego_args(wildcards, input):
     if "ego_metrics" not in input.keys():
         return ""
-    return f"--ego-metrics {input.ego_metrics} --ego-results {input.ego_results}"
-
-
-def use_tuned():
-    return COMPARE.use_tuned
+    return f"--ego-runs '{compare_runs(ego=True)}'"
 
 
 def tracker_inputs(wildcards, dets=None):
-    """`run_tracker`'s inputs: detections (of the job's source, or ``dets``), the test sequences,
-    the TrackSSM model for that tracker, and best.json when the tuned settings are used.
-    """
-    source = getattr(wildcards, "source", SOURCES[0])
+    """`run_tracker`'s inputs: detections (of the job's source run, or ``dets``), the test
+    sequences, the run's TrackSSM model, and its tuned settings when they are used."""
     inputs = {
-        "dets": dets or detections_dir(source),
+        "dets": dets or detections_dir(wildcards.source),
         "mot_dir": OUT.mot_dir,
         "seqmap": OUT.seqmap,
+        **model_input(wildcards.tracker),
     }
-    if wildcards.tracker == "trackssm":
-        inputs["model"] = OUT.trackssm_model
-    if use_tuned() and hasattr(wildcards, "source"):
-        inputs["tuned"] = OUT.sweep_best
+    if use_tuned() and dets is None:
+        source = parse_source_run(wildcards.source)[0]
+        inputs["tuned"] = OUT.tuned.format(source=source, tracker=wildcards.tracker)
     return inputs
 
 
 def gap_tracker_inputs(wildcards):
-    """A gap-ablation tracking job's inputs: the level's GT-derived detections."""
-    return tracker_inputs(
-        wildcards, dets=GAP_OUT.detections.format(gap_level=wildcards.gap_level)
-    )
+    """A gap-ablation tracking job's inputs: the level's GT-derived detections and, for
+    TrackSSM, the reference seed's model."""
+    dets = GAP_OUT.detections.format(gap_level=wildcards.gap_level)
+    inputs = {"dets": dets, "mot_dir": OUT.mot_dir, "seqmap": OUT.seqmap}
+    if wildcards.tracker == "trackssm":
+        inputs["model"] = OUT.trackssm_model.format(seed=SEEDS[0])
+    return inputs
 
 
 def tuned_args(wildcards, input):
-    """``run_tracker``'s options for the tuned settings (best.json of the sweep on the tuning split)."""
+    """``run_tracker``'s options for the tuned settings (this run's pick on the tuning split)."""
     if "tuned" not in input.keys():
         return ""
-    return f"--tuned {input.tuned} --source {wildcards.source}"
+    source = parse_source_run(wildcards.source)[0]
+    return f"--tuned {input.tuned} --source {source}"
 
 
-def tracker_params(wildcards):
-    """`run_tracker`'s params: the association, the tracker's motion slice and (when configured)
+def motion_params(model):
+    """`run_tracker`'s params: the association, the model's motion slice and (when configured)
     the score transform (the same as nuscmot.sweep.plan.SweepPlan.cell_params)."""
     extra = {}
     if "score_transform" in config["tracking"]:
@@ -185,20 +298,31 @@ def tracker_params(wildcards):
     return slice_json(
         "tracking",
         "association",
-        motion=config["tracking"].get("motion", {}).get(wildcards.tracker, {}),
+        motion=config["tracking"].get("motion", {}).get(model, {}),
         **extra,
     )
 
 
+def tracker_params(wildcards):
+    return motion_params(model_name(wildcards))
+
+
 def tune_inputs(wildcards):
-    """A block's inputs: the tuning split (never a test scene) and its detections."""
-    dets = OUT.gt_detections_tune if wildcards.source == "gt" else OUT.detections_tune
-    inputs = {
-        "dets": dets,
+    """A block's inputs: the tuning split (never a test scene), its detections, the run's model."""
+    return {
+        "dets": tune_detections_dir(wildcards.source),
         "mot_dir": OUT.mot_tune,
         "seqmap": OUT.seqmap_tune,
         "splits": OUT.splits,
+        **model_input(wildcards.tracker),
     }
-    if wildcards.tracker == "trackssm":
-        inputs["model"] = OUT.trackssm_model
-    return inputs
+
+
+def pick_params(wildcards):
+    """pick_tuned's params: the objective and this model's grid alone (another model's grid
+    never re-picks it)."""
+    model = model_name(wildcards)
+    sweep = config.get("sweep") or {}
+    cfg = {k: v for k, v in sweep.items() if k not in ("motion", "heatmap")}
+    cfg["motion"] = {model: (sweep.get("motion") or {}).get(model, {})}
+    return json.dumps({"cfg": cfg, "trackers": [model]}, sort_keys=True)

@@ -23,7 +23,8 @@ if config["dataset"]["synthetic"]:
         params:
             cfg=slice_json("synth", version=VERSION),
         shell:
-            "python -m nuscmot.stages.synth --params {params.cfg:q} --dataroot {output:q} > {log:q} 2>&1"
+            ANNOUNCE
+            + "python -m nuscmot.stages.synth --params {params.cfg:q} --dataroot {output:q} > {log:q} 2>&1"
 
 
 rule convert:
@@ -50,7 +51,8 @@ rule convert:
     params:
         cfg=slice_json("convert", version=VERSION),
     shell:
-        "python -m nuscmot.stages.convert --params {params.cfg:q} --dataroot {input.dataroot:q}"
+        ANNOUNCE
+        + "python -m nuscmot.stages.convert --params {params.cfg:q} --dataroot {input.dataroot:q}"
         " --coco-train {output.coco_train:q} --coco-val {output.coco_val:q}"
         " --coco-test {output.coco_test:q} --mot-dir {output.mot_dir:q}"
         " --seqmap {output.seqmap:q} --traj-train {output.traj_train:q}"

@@ -30,7 +30,8 @@ rule train:
         state=OUT.detector_state,
         runs=OUT.detector_runs,
     shell:
-        "python -m nuscmot.stages.train --params {params.cfg:q} --train-json {input.coco_train:q}"
+        ANNOUNCE
+        + "python -m nuscmot.stages.train --params {params.cfg:q} --train-json {input.coco_train:q}"
         " --val-json {input.coco_val:q} --image-root {input.dataroot:q}"
         " --state-dir {params.state:q} --runs-dir {params.runs:q}"
         " --best {output.best:q} --latest {output.latest:q}"
@@ -59,7 +60,8 @@ rule evaluate_detector:
     params:
         cfg=slice_json("evaluate_detector"),
     shell:
-        "python -m nuscmot.stages.evaluate_detector --params {params.cfg:q} --weights {input.weights:q}"
+        ANNOUNCE
+        + "python -m nuscmot.stages.evaluate_detector --params {params.cfg:q} --weights {input.weights:q}"
         " --val-json {input.coco_val:q} --test-json {input.coco_test:q}"
         " --image-root {input.dataroot:q} --out-json {output.json:q} --out-md {output.md:q}"
         " > {log:q} 2>&1"
@@ -90,7 +92,8 @@ rule infer:
     params:
         cfg=slice_json("infer"),
     shell:
-        "python -m nuscmot.stages.infer --params {params.cfg:q} --weights {input.weights:q}"
+        ANNOUNCE
+        + "python -m nuscmot.stages.infer --params {params.cfg:q} --weights {input.weights:q}"
         " --mot-dir {input.mot_dir:q} --seqmap {input.seqmap:q} --image-root {input.dataroot:q}"
         " --out-dir {output.dets:q} --timing {output.timing:q} > {log:q} 2>&1"
 

@@ -15,14 +15,16 @@ rule evaluate_tracker:
     benchmark:
         f"{OUT.benchmarks}/evaluate_tracking_{{source}}_{{tracker}}.tsv"
     wildcard_constraints:
-        source="detector|gt",
-        tracker="[a-z0-9_]+",
+        source=run_regex(SOURCE_RUNS),
+        tracker=run_regex(TRACKER_RUNS),
     conda:
         "../../envs/evaluation.yaml"
     params:
         cfg=slice_json("evaluation"),
+        motion=model_name,
     shell:
-        "python -m nuscmot.stages.evaluate_tracker --params {params.cfg:q} --tracker {wildcards.tracker}"
+        ANNOUNCE
+        + "python -m nuscmot.stages.evaluate_tracker --params {params.cfg:q} --tracker {params.motion}"
         " --results {input.results:q} --mot-dir {input.mot_dir:q} --seqmap {input.seqmap:q}"
         " --out-csv {output.csv:q} --out-json {output.json:q} > {log:q} 2>&1"
 
@@ -40,14 +42,17 @@ use rule evaluate_tracker as evaluate_tracker_ego with:
         f"{OUT.logs}/ego_flip/evaluate_tracking_{{source}}_{{tracker}}.log",
     benchmark:
         f"{OUT.benchmarks}/ego_flip/evaluate_tracking_{{source}}_{{tracker}}.tsv"
+    wildcard_constraints:
+        source=run_regex(REF_SOURCE_RUNS),
+        tracker=run_regex(REF_TRACKER_RUNS),
 
 
 rule compare_idsw:
     input:
         unpack(ego_inputs),
-        metrics=per_source(OUT.metrics_json),
-        results=per_source(OUT.tracking_dir),
-        dets=[detections_dir(s) for s in SOURCES],
+        metrics=per_run(OUT.metrics_json),
+        results=per_run(OUT.tracking_dir),
+        dets=sorted({detections_dir(s) for s in SOURCE_RUNS}),
         mot_dir=OUT.mot_dir,
         seqmap=OUT.seqmap,
         code=code("compare_idsw"),
@@ -69,13 +74,11 @@ rule compare_idsw:
         "../../envs/evaluation.yaml"
     params:
         cfg=slice_json("compare", evaluation=config["evaluation"]),
-        trackers=" ".join(TRACKERS),
-        sources=" ".join(SOURCES),
+        runs=compare_runs(),
         ego=ego_args,
     shell:
-        "python -m nuscmot.stages.compare_idsw --params {params.cfg:q} --sources {params.sources}"
-        " --trackers {params.trackers}"
-        " --metrics {input.metrics:q} --results {input.results:q} --dets-dir {input.dets:q}"
+        ANNOUNCE
+        + "python -m nuscmot.stages.compare_idsw --params {params.cfg:q} --runs {params.runs:q}"
         " --mot-dir {input.mot_dir:q} --seqmap {input.seqmap:q} --out-csv {output.csv:q}"
         " --out-md {output.md:q} --out-json {output.paradox:q} --plots-dir {output.plots:q}"
         " {params.ego}"

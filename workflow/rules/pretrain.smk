@@ -58,10 +58,13 @@ rule pretrain_synth:
         f"{OUT.logs}/pretrain_synth.log",
     benchmark:
         f"{OUT.benchmarks}/pretrain_synth.tsv"
+    conda:
+        "../../envs/data.yaml"
     params:
         cfg=slice_json("pretrain", "synth", version=PRE.version),
     shell:
-        "python -m nuscmot.stages.synth --params {params.cfg:q} --dataroot {output:q} > {log:q} 2>&1"
+        ANNOUNCE
+        + "python -m nuscmot.stages.synth --params {params.cfg:q} --dataroot {output:q} > {log:q} 2>&1"
 
 
 rule pretrain_convert:
@@ -81,10 +84,13 @@ rule pretrain_convert:
         f"{OUT.logs}/pretrain_convert.log",
     benchmark:
         f"{OUT.benchmarks}/pretrain_convert.tsv"
+    conda:
+        "../../envs/data.yaml"
     params:
         cfg=slice_json("pretrain", "convert", version=PRE.version),
     shell:
-        "python -m nuscmot.stages.convert --params {params.cfg:q} --dataroot {input.dataroot:q}"
+        ANNOUNCE
+        + "python -m nuscmot.stages.convert --params {params.cfg:q} --dataroot {input.dataroot:q}"
         " --coco-train {output.coco_train:q} --coco-val {output.coco_val:q}"
         " --coco-test {output.coco_test:q} --mot-dir {output.mot_dir:q}"
         " --seqmap {output.seqmap:q} --traj-train {output.traj_train:q}"
@@ -107,6 +113,8 @@ rule pretrain_train:
         f"{OUT.logs}/pretrain_train.log",
     benchmark:
         f"{OUT.benchmarks}/pretrain_train.tsv"
+    conda:
+        "../../envs/detector.yaml"
     resources:
         gpu=1,
     params:
@@ -114,7 +122,8 @@ rule pretrain_train:
         state=PRE.state,
         runs=PRE_OUT.runs,
     shell:
-        "python -m nuscmot.stages.train --params {params.cfg:q} --train-json {input.coco_train:q}"
+        ANNOUNCE
+        + "python -m nuscmot.stages.train --params {params.cfg:q} --train-json {input.coco_train:q}"
         " --val-json {input.coco_val:q} --image-root {input.dataroot:q}"
         " --state-dir {params.state:q} --runs-dir {params.runs:q}"
         " --best {output.best:q} --latest {output.latest:q}"

@@ -9,7 +9,6 @@
 #                             per level, curves vs drop rate
 
 from nuscmot.sweep.plan import SweepPlan
-from nuscmot.tracking.gt_detections import DegradeConfig
 
 SWEEP_OUT = SimpleNamespace(
     block=f"{R}/sweep/{{source}}/{{tracker}}.json",
@@ -30,9 +29,6 @@ GAP_OUT = SimpleNamespace(
 # Grid cells (Paramspace, one folder level per key~value) and ablation levels of this config.
 try:
     SWEEP = SweepPlan(config)
-    GT_DETECTIONS = from_dict(
-        DegradeConfig, config.get("gt_detections"), where="gt_detections"
-    )
 except InputError as exc:
     config_error(f": {exc}")
 if use_tuned() and SWEEP.sweep is None:
@@ -48,7 +44,7 @@ if use_tuned() and SWEEP.sweep is None:
 rule sweep_block:
     input:
         unpack(tune_inputs),
-        code=code("sweep_block"),
+        code=model_code("sweep_block"),
     output:
         SWEEP_OUT.block,
     log:
@@ -56,25 +52,50 @@ rule sweep_block:
     benchmark:
         f"{OUT.benchmarks}/sweep/{{source}}_{{tracker}}.tsv"
     wildcard_constraints:
-        source="detector|gt",
-        tracker="kalman|trackssm",
+        source=run_regex(SOURCES),
+        tracker=run_regex(TRACKER_RUNS),
     conda:
         "../../envs/tracking.yaml"
     params:
-        cfg=lambda wildcards: SWEEP.block_params(wildcards.tracker),
+        cfg=lambda wildcards: SWEEP.block_params(model_name(wildcards)),
+        motion=model_name,
         model=lambda wildcards, input: (
             f"--model {input.model}" if "model" in input.keys() else ""
         ),
     shell:
-        "python -m nuscmot.stages.sweep_block --params {params.cfg:q} --tracker {wildcards.tracker}"
-        " --source {wildcards.source} --dets-dir {input.dets:q} --mot-dir {input.mot_dir:q}"
-        " --seqmap {input.seqmap:q} --splits {input.splits:q} {params.model}"
+        ANNOUNCE
+        + "python -m nuscmot.stages.sweep_block --params {params.cfg:q} --tracker {params.motion}"
+        " --run {wildcards.tracker} --source {wildcards.source} --dets-dir {input.dets:q}"
+        " --mot-dir {input.mot_dir:q} --seqmap {input.seqmap:q} --splits {input.splits:q}"
+        " {params.model} --out {output:q} > {log:q} 2>&1"
+
+
+rule pick_tuned:
+    input:
+        block=SWEEP_OUT.block,
+        code=code("pick_tuned"),
+    output:
+        OUT.tuned,
+    log:
+        f"{OUT.logs}/sweep/tuned_{{source}}_{{tracker}}.log",
+    benchmark:
+        f"{OUT.benchmarks}/sweep/tuned_{{source}}_{{tracker}}.tsv"
+    wildcard_constraints:
+        source=run_regex(SOURCES),
+        tracker=run_regex(TRACKER_RUNS),
+    conda:
+        "../../envs/evaluation.yaml"
+    params:
+        cfg=pick_params,
+    shell:
+        ANNOUNCE
+        + "python -m nuscmot.stages.pick_tuned --params {params.cfg:q} --block {input.block:q}"
         " --out {output:q} > {log:q} 2>&1"
 
 
 rule sweep_tracking:
     input:
-        blocks=per_source(SWEEP_OUT.block),
+        blocks=per_run(SWEEP_OUT.block, sources=SOURCES),
         code=code("sweep_tracking"),
     output:
         csv=report(
@@ -96,9 +117,10 @@ rule sweep_tracking:
     params:
         cfg=slice_json("sweep", trackers=TRACKERS),
     shell:
-        "python -m nuscmot.stages.sweep_tracking --params {params.cfg:q} --blocks {input.blocks:q}"
+        ANNOUNCE
+        + "python -m nuscmot.stages.sweep_tracking --params {params.cfg:q} --blocks {input.blocks:q}"
         " --out-csv {output.csv:q} --out-best {output.best:q}"
-        " --heatmaps-dir {output.heatmaps:q} > {log:q} 2>&1 && cat {output.best:q}"
+        " --heatmaps-dir {output.heatmaps:q} > {log:q} 2>&1"
 
 
 # ------------------------------------------------------------------ gap ablation
@@ -133,6 +155,7 @@ use rule run_tracker as gap_track with:
         tracker="[a-z0-9_]+",
     params:
         cfg=lambda wildcards: SWEEP.gap_track_params(wildcards.tracker, wildcards.ego),
+        motion=model_name,
         model=lambda wc, input: (
             f"--model {input.model}" if "model" in input.keys() else ""
         ),
@@ -188,10 +211,10 @@ rule gap_ablation:
     params:
         cfg=slice_json(
             "gap_ablation",
-            gt_detections={"seed": GT_DETECTIONS.seed},
+            gt_detections={"seed": DRAWS[0]},
             trackers=TRACKERS,
         ),
     shell:
-        "python -m nuscmot.stages.gap_ablation --params {params.cfg:q}"
+        ANNOUNCE + "python -m nuscmot.stages.gap_ablation --params {params.cfg:q}"
         " --metrics {input.metrics:q} --out-csv {output.csv:q} --out-md {output.md:q}"
         " --out-png {output.png:q} > {log:q} 2>&1 && cat {output.md:q}"

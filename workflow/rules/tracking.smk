@@ -10,15 +10,18 @@ rule gt_detections:
     output:
         directory(OUT.gt_detections_dir),
     log:
-        f"{OUT.logs}/gt_detections.log",
+        f"{OUT.logs}/gt_detections_draw{{draw}}.log",
     benchmark:
-        f"{OUT.benchmarks}/gt_detections.tsv"
+        f"{OUT.benchmarks}/gt_detections_draw{{draw}}.tsv"
+    wildcard_constraints:
+        draw="[0-9]+",
     conda:
         "../../envs/tracking.yaml"
     params:
-        cfg=slice_json("gt_detections"),
+        cfg=lambda wildcards: seeded_slice_json("gt_detections", wildcards.draw),
     shell:
-        "python -m nuscmot.stages.gt_detections --params {params.cfg:q} --mot-dir {input.mot_dir:q}"
+        ANNOUNCE
+        + "python -m nuscmot.stages.gt_detections --params {params.cfg:q} --mot-dir {input.mot_dir:q}"
         " --seqmap {input.seqmap:q} --out-dir {output:q} > {log:q} 2>&1"
 
 
@@ -33,6 +36,8 @@ use rule gt_detections as gt_detections_tune with:
         f"{OUT.logs}/gt_detections_tune.log",
     benchmark:
         f"{OUT.benchmarks}/gt_detections_tune.tsv"
+    params:
+        cfg=seeded_slice_json("gt_detections", DRAWS[0]),
 
 
 rule train_trackssm:
@@ -44,16 +49,19 @@ rule train_trackssm:
         model=OUT.trackssm_model,
         heldout=OUT.trackssm_heldout,
     log:
-        f"{OUT.logs}/train_trackssm.log",
+        f"{OUT.logs}/train_trackssm_seed{{seed}}.log",
     benchmark:
-        f"{OUT.benchmarks}/train_trackssm.tsv"
+        f"{OUT.benchmarks}/train_trackssm_seed{{seed}}.tsv"
+    wildcard_constraints:
+        seed="[0-9]+",
     conda:
         "../../envs/tracking.yaml"
     params:
-        cfg=slice_json("trackssm"),
-        runs=OUT.trackssm_runs,
+        cfg=lambda wildcards: seeded_slice_json("trackssm", wildcards.seed),
+        runs=lambda wildcards: OUT.trackssm_runs.format(seed=wildcards.seed),
     shell:
-        "python -m nuscmot.stages.train_trackssm --params {params.cfg:q} --train {input.traj_train:q}"
+        ANNOUNCE
+        + "python -m nuscmot.stages.train_trackssm --params {params.cfg:q} --train {input.traj_train:q}"
         " --val {input.traj_val:q} --runs-dir {params.runs:q} --model {output.model:q}"
         " --heldout {output.heldout:q} > {log:q} 2>&1"
 
@@ -69,18 +77,20 @@ rule run_tracker:
     benchmark:
         f"{OUT.benchmarks}/track_{{source}}_{{tracker}}.tsv"
     wildcard_constraints:
-        source="detector|gt",
-        tracker="[a-z0-9_]+",
+        source=run_regex(SOURCE_RUNS),
+        tracker=run_regex(TRACKER_RUNS),
     conda:
         "../../envs/tracking.yaml"
     params:
         cfg=tracker_params,
+        motion=model_name,
         model=lambda wc, input: (
             f"--model {input.model}" if "model" in input.keys() else ""
         ),
         tuned=tuned_args,
     shell:
-        "python -m nuscmot.stages.run_tracker --params {params.cfg:q} --tracker {wildcards.tracker}"
+        ANNOUNCE
+        + "python -m nuscmot.stages.run_tracker --params {params.cfg:q} --tracker {params.motion}"
         " --dets-dir {input.dets:q} --mot-dir {input.mot_dir:q} --seqmap {input.seqmap:q}"
         " {params.model} {params.tuned} --out-dir {output:q} > {log:q} 2>&1"
 
@@ -92,8 +102,12 @@ use rule run_tracker as run_tracker_ego with:
         f"{OUT.logs}/ego_flip/track_{{source}}_{{tracker}}.log",
     benchmark:
         f"{OUT.benchmarks}/ego_flip/track_{{source}}_{{tracker}}.tsv"
+    wildcard_constraints:
+        source=run_regex(REF_SOURCE_RUNS),
+        tracker=run_regex(REF_TRACKER_RUNS),
     params:
         cfg=tracker_params,
+        motion=model_name,
         model=lambda wc, input: (
             f"--model {input.model}" if "model" in input.keys() else ""
         ),

@@ -3,7 +3,7 @@
     python -m nuscmot.stages.sweep_block --params '{"cfg": <association>, "motion": <motion>, "evaluation": ...,
         "cells": [{"name": ..., "values": {...}}, ...]}' --tracker kalman|trackssm --source detector|gt \
         --dets-dir DIR --mot-dir results/mot/tune --seqmap results/mot/seqmaps/tune.txt \
-        --splits results/splits.json [--model F] --out F.json
+        --splits results/splits.json [--model F] [--run trackssm-s1] --out F.json
 
 Refuses a seqmap with any test scene (``--splits``) before reading a sequence: tuning never
 touches the test split. See :mod:`nuscmot.sweep.block`.
@@ -36,6 +36,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     for name in ("dets-dir", "mot-dir", "seqmap", "splits", "out"):
         p.add_argument(f"--{name}", required=True, type=Path)
     p.add_argument("--model", default=None, help="TrackSSM checkpoint (trackssm only)")
+    p.add_argument("--run", default=None, help="the tracker run's name, e.g. trackssm-s1 (default: --tracker)")
     args = p.parse_args(argv)
     params = cli.load_params(args.params)
     unknown = sorted(set(params) - PARAM_KEYS)
@@ -47,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     from nuscmot.sweep.block import sweep_block
 
     sweep_block(args.tracker, args.source, params, args.model, args.seqmap, args.splits, args.mot_dir, args.dets_dir,
-                args.out)
+                args.out, run=args.run)
 
 
 if __name__ == "__main__":

@@ -98,16 +98,18 @@ def run_block(tracker_name: str, params: Mapping[str, Any], model: str | None, n
 
 
 def sweep_block(tracker: str, source: str, params: Mapping[str, Any], model: str | None, seqmap: Path, splits: Path,
-                mot_dir: Path, dets_dir: Path, out: Path) -> list[dict[str, Any]]:
+                mot_dir: Path, dets_dir: Path, out: Path, run: str | None = None) -> list[dict[str, Any]]:
     """Every grid cell of ``tracker`` on ``source`` detections of the tuning sequences (checked
-    to be tuning-split scenes); write the block JSON; return its rows."""
+    to be tuning-split scenes); write the block JSON; return its rows. ``run``: the tracker
+    run's name (``trackssm-s1``: one block per training seed; default the tracker's)."""
     names = read_seqmap(seqmap)
     if not names:
         raise InputError(seqmap, "seqmap lists no sequences")
     check_tuning_split(names, splits, seqmap)
     t0 = time.perf_counter()
     rows = run_block(tracker, params, model, names, mot_dir, dets_dir)
-    write_json(out, {"tracker": tracker, "source": source, "split": "tune", "sequences": names, "rows": rows})
+    write_json(out, {"tracker": tracker, "run": run or tracker, "source": source, "split": "tune", "sequences": names,
+                     "rows": rows})
     log.info("%s on %s: %d cells on %d tuning sequences in %.1f s", tracker, source, len(rows), len(names),
              time.perf_counter() - t0)
     return rows

@@ -78,6 +78,10 @@ class SweepPlan:
         return canonical_json({"cfg": association, "motion": motion})
 
     def level_params(self, level: str) -> str:
-        """``gt_detections``' params for one degradation level."""
-        base = self.config.get("gt_detections", {})
+        """``gt_detections``' params for one degradation level: the first draw's seed (the
+        reference run), never the list of draws."""
+        base = dict(self.config.get("gt_detections", {}))
+        seeds = base.pop("seeds", None)
+        if seeds:
+            base["seed"] = int(seeds[0])
         return canonical_json(self.levels[level].detections_params(base, self.gap))

@@ -61,6 +61,11 @@ def _number(value: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def _at_least(value: float | None, floor: float) -> bool:
+    """``value >= floor``; a missing value never is (a value of 0.0 is not missing)."""
+    return value is not None and value >= floor
+
+
 def best_cells(rows: Sequence[Mapping[str, Any]], objective: Objective) -> dict[str, dict[str, Any]]:
     """The best row per tracker (in first-seen tracker order), with why it was chosen.
 
@@ -79,7 +84,7 @@ def best_cells(rows: Sequence[Mapping[str, Any]], objective: Objective) -> dict[
             if guards:
                 guard_best = max(guards)
                 floor = guard_best - objective.guard_points / 100.0 - 1e-12
-                usable = [(i, r) for i, r in usable if (_number(r.get(objective.guard_metric)) or -math.inf) >= floor]
+                usable = [(i, r) for i, r in usable if _at_least(_number(r.get(objective.guard_metric)), floor)]
         if not usable:
             raise InputError("sweep", f"no cell of tracker {tracker!r} has a value for {objective.metric}")
         sign = 1.0 if objective.goal == "min" else -1.0

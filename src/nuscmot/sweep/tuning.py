@@ -11,6 +11,7 @@ from typing import Any, Sequence
 
 from nuscmot.common.errors import InputError
 from nuscmot.common.io import atomic_dir, read_json, write_csv, write_json
+from nuscmot.common.runs import parse_tracker_run
 from nuscmot.sweep import grid, plots
 from nuscmot.sweep.summary import METRICS, SweepConfig, best_cells, summary_row
 
@@ -32,13 +33,14 @@ def collect(cfg: SweepConfig, trackers: list[str], blocks: Sequence[Path]) -> tu
     docs = {}
     for path in blocks:
         doc = load_block(path)
-        key = (doc["source"], doc["tracker"])
+        key = (doc["source"], doc.get("run", doc["tracker"]))
         if key in docs:
-            raise InputError(path, f"second block for tracker {key[1]} on {key[0]} detections")
+            raise InputError(path, f"second block for tracker run {key[1]} on {key[0]} detections")
         docs[key] = (path, doc)
     keys: list[str] = sorted(cfg.grid)
     rows = []
-    for (source, tracker), (path, doc) in docs.items():
+    for (source, run), (path, doc) in docs.items():
+        tracker = doc["tracker"]
         if tracker not in trackers:
             raise InputError(path, f"tracker {tracker} is not one of {', '.join(trackers)}")
         cells = grid.cells(cfg.tracker_grid(tracker), grid.parameter_types(), where="sweep")
@@ -47,7 +49,7 @@ def collect(cfg: SweepConfig, trackers: list[str], blocks: Sequence[Path]) -> tu
             raise InputError(path, f"its cells differ from the configured grid of {tracker} (rerun sweep_block)")
         keys += [k for k in sorted(cfg.tracker_grid(tracker)) if k not in keys]
         for cell, r in zip(cells, doc["rows"]):
-            row = summary_row(tracker, cell.name, cell.values, r["overall"], str(path))
+            row = summary_row(run, cell.name, cell.values, r["overall"], str(path))
             rows.append({"source": source, **row, "_association": r["association"], "_motion": r["motion"]})
     return keys, rows
 
@@ -72,7 +74,7 @@ def write_heatmaps(folder: Path, cfg: SweepConfig, source: str, rows: list[dict[
     names = []
     for tracker, chosen in best.items():
         mine = [r for r in rows if r["tracker"] == tracker]
-        keys = sorted(cfg.tracker_grid(tracker))
+        keys = sorted(cfg.tracker_grid(parse_tracker_run(tracker)[0]))
         at = {k: chosen["row"][k] for k in keys}
         for x_key, y_key in heatmap_pairs(keys):
             others = [k for k in keys if k not in (x_key, y_key)]
@@ -102,7 +104,7 @@ def write_heatmaps(folder: Path, cfg: SweepConfig, source: str, rows: list[dict[
 def best_report(cfg: SweepConfig, best: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """best.json: per source and tracker the chosen cell, its full settings and its metrics."""
     def one(tracker: str, b: dict[str, Any]) -> dict[str, Any]:
-        keys = sorted(cfg.tracker_grid(tracker))
+        keys = sorted(cfg.tracker_grid(parse_tracker_run(tracker)[0]))
         return {
             "cell": b["cell"],
             "params": {k: b["row"][k] for k in keys},
@@ -143,3 +145,19 @@ def summarise_sweep(cfg: SweepConfig, trackers: list[str], blocks: Sequence[Path
             log.info("%s on %s: best cell %s (IDSW %s, MOTA %.4f, IDF1 %.4f) of %d", tracker, s, b["cell"], r["IDSW"],
                      r["MOTA"] or 0.0, r["IDF1"] or 0.0, b["cells"])
     return best
+
+
+def pick_tuned(cfg: SweepConfig, trackers: list[str], block: Path, out: Path) -> dict[str, Any]:
+    """The tuned cell of one tracker run on one source (one block), written in best.json's
+    form under the motion model's name: what ``run_tracker --tuned`` of that run reads. One
+    file per run, so a change to one model's block re-tunes and reruns that model alone."""
+    _, rows = collect(cfg, trackers, [block])
+    (source,) = {r["source"] for r in rows}
+    ((run, chosen),) = best_cells(rows, cfg.objective).items()
+    model = parse_tracker_run(run)[0]
+    doc = {**best_report(cfg, {source: {model: chosen}}), "run": run}
+    write_json(out, doc)
+    r = chosen["row"]
+    log.info("%s on %s: tuned cell %s (IDSW %s, MOTA %.4f) of %d", run, source, chosen["cell"], r["IDSW"],
+             r["MOTA"] or 0.0, chosen["cells"])
+    return doc

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nuscmot.common.fields import AT_LEAST_0, UNIT, check_fields, limited
+from nuscmot.common.fields import AT_LEAST_0, NON_EMPTY_SET, UNIT, check_fields, limited
 from nuscmot.common.io import atomic_dir
 from nuscmot.common.mot import read_mot, read_seqinfo, read_seqmap, write_mot
 
@@ -37,7 +37,8 @@ BURST_LENGTHS = (2, 3, 4)
 class DegradeConfig:
     """The ``gt_detections`` config slice."""
 
-    seed: int = limited(0, **AT_LEAST_0)
+    seed: int = limited(0, **AT_LEAST_0)  # the draw one job makes (the workflow sets it from seeds)
+    seeds: tuple[int, ...] = limited((0,), **NON_EMPTY_SET, items=AT_LEAST_0)  # draws the workflow makes (tuning: the first)
     drop_rate: float = limited(0.2, minimum=0, exclusiveMaximum=1)
     drop_mode: str = limited("independent", enum=DROP_MODES)
     jitter: float = limited(0.05, **AT_LEAST_0)

@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 
 from nuscmot.common.device import DEVICES
-from nuscmot.common.fields import AT_LEAST_0, AT_LEAST_1, POSITIVE, UNIT, check_fields, limited
+from nuscmot.common.fields import AT_LEAST_0, AT_LEAST_1, NON_EMPTY_SET, POSITIVE, UNIT, check_fields, limited
 from nuscmot.tracking.boxes import cxcywh_to_tlwh, iou_pairs, tlwh_to_cxcywh, tlwh_to_xyah, xyah_to_tlwh
 from nuscmot.tracking.kalman import KalmanFilter
 from nuscmot.tracking.trackssm.data import CLASS_NAMES, Batch, TrackTable, make_batch, sample_index
@@ -71,7 +71,8 @@ class TrainConfig:
     jitter: float = limited(0.05, **UNIT)
     shift_prob: float = limited(0.1, **UNIT)
     patience: int = limited(5, **AT_LEAST_1)
-    seed: int = limited(0, **AT_LEAST_0)
+    seed: int = limited(0, **AT_LEAST_0)  # the seed one job trains with (the workflow sets it from seeds)
+    seeds: tuple[int, ...] = limited((0,), **NON_EMPTY_SET, items=AT_LEAST_0)  # one model per seed in the workflow
     loss: str = limited("smooth_l1_giou", enum=LOSSES)
     device: str = limited("auto", enum=DEVICES)
 

@@ -1,0 +1,50 @@
+"""Names of the runs the workflow compares: one per detection source (and degradation draw)
+and one per motion model (and training seed).
+
+A deterministic motion model runs once and is named after itself (``kalman``); a learned one
+runs once per training seed (``trackssm-s0``, ``trackssm-s1``, ...). A detection source made
+once is named after itself (``detector``); a randomly degraded one once per draw (``gt-d0``,
+``gt-d1``, ...). The names are folder names under ``results/`` and Snakemake wildcard values;
+everything that needs the model, seed, source or draw parses them here.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable, Sequence
+
+SEEDED_MODELS = ("trackssm",)  # motion models trained from a seed: one run per seed
+DRAWN_SOURCES = ("gt",)  # detection sources drawn from a seed: one set per draw
+_RUN = re.compile(r"^(?P<name>[a-z][a-z0-9_]*)(?:-(?P<tag>[sd])(?P<n>\d+))?$")
+
+
+def tracker_runs(trackers: Iterable[str], seeds: Sequence[int]) -> list[str]:
+    """Run names of ``trackers``: one per seed for a seeded model, else the model's name."""
+    return [f"{t}-s{s}" if t in SEEDED_MODELS else t for t in trackers for s in (seeds if t in SEEDED_MODELS else [None])]
+
+
+def source_runs(sources: Iterable[str], draws: Sequence[int]) -> list[str]:
+    """Run names of ``sources``: one per draw for a drawn source, else the source's name."""
+    return [f"{s}-d{d}" if s in DRAWN_SOURCES else s for s in sources for d in (draws if s in DRAWN_SOURCES else [None])]
+
+
+def _parse(run: str, tag: str) -> tuple[str, int | None]:
+    m = _RUN.match(run)
+    if m is None or (m["tag"] is not None and m["tag"] != tag):
+        raise ValueError(f"not a run name: {run!r}")
+    return m["name"], None if m["n"] is None else int(m["n"])
+
+
+def parse_tracker_run(run: str) -> tuple[str, int | None]:
+    """``trackssm-s2`` -> (``trackssm``, 2); ``kalman`` -> (``kalman``, None)."""
+    return _parse(run, "s")
+
+
+def parse_source_run(run: str) -> tuple[str, int | None]:
+    """``gt-d1`` -> (``gt``, 1); ``detector`` -> (``detector``, None)."""
+    return _parse(run, "d")
+
+
+def run_regex(runs: Iterable[str]) -> str:
+    """A wildcard constraint matching exactly ``runs``."""
+    return "|".join(re.escape(r) for r in runs) or "(?!)"
