@@ -107,6 +107,14 @@ def runs_table(runs: Sequence[Mapping[str, Any]]) -> str:
                    fmt(r["IDF1"]), fmt(r["HOTA"])] for r in runs])
 
 
+def _class_cell(st: Mapping[str, Any], metric: str) -> str:
+    kind = "delta" if metric == "IDSW" else ""
+    lo, hi = st["ci"]
+    num = (lambda v: fmt(v, kind)) if kind else (lambda v: "n/a" if v is None else f"{v:+.3f}")
+    text = f"{num(st['estimate'])} [{num(lo)}, {num(hi)}] p {fmt(st['p'], 'p')}"
+    return f"**{text}**" if st["significant"] else text
+
+
 def class_section(classes: Mapping[str, Any], baseline: str, min_idsw: int, level: str) -> list[str]:
     if not classes:
         return []
@@ -115,9 +123,7 @@ def class_section(classes: Mapping[str, Any], baseline: str, min_idsw: int, leve
         for t, m in entry["trackers"].items():
             st = entry["statistics"].get(t, {})
             rows.append([c, t, fmt(m["num_objects"], "count"), fmt(m["IDSW"], "count"), fmt(m["MOTA"]), fmt(m["IDF1"])]
-                        + [(f"{fmt(st[k]['estimate'], 'delta' if k == 'IDSW' else '')} [{fmt(st[k]['ci'][0])}, "
-                            f"{fmt(st[k]['ci'][1])}] p {fmt(st[k]['p'], 'p')}" + (" **sig.**" if st[k]["significant"] else ""))
-                           if st else "" for k in ("IDSW", "MOTA", "IDF1")])
+                        + [_class_cell(st[k], k) if st else "" for k in ("IDSW", "MOTA", "IDF1")])
     note = (f"Each class on its own boxes (class-aware); paired intervals where {baseline} has at least {min_idsw} "
             "switches in the class (means over draws and seeds).")
     return [f"{level} Per class", "", note, "",
