@@ -13,6 +13,7 @@ import torch
 from nuscmot.common.device import resolve_device
 from nuscmot.common.errors import InputError, TrainingError
 from nuscmot.common.io import write_json
+from nuscmot.tracking.kalman import KalmanConfig
 from nuscmot.tracking.trackssm.checkpoint import TrainedOn, save_checkpoint
 from nuscmot.tracking.trackssm.data import TrackTable, build_tracks, frame_rate, image_sizes, read_trajectories
 from nuscmot.tracking.trackssm.train import TrainConfig, heldout_metrics, train
@@ -55,7 +56,7 @@ def load_tracks(train_path: Path, val_path: Path) -> tuple[TrackTable, TrackTabl
 
 
 def fit_and_measure(cfg: TrainConfig, train_table: TrackTable, val_table: TrackTable, device: torch.device,
-                    runs_dir: Path):
+                    runs_dir: Path, frame_rate: float, kalman: KalmanConfig | None = None):
     """(model, training report, held-out metrics), with TensorBoard scalars in ``runs_dir``."""
     from torch.utils.tensorboard import SummaryWriter
 
@@ -65,7 +66,7 @@ def fit_and_measure(cfg: TrainConfig, train_table: TrackTable, val_table: TrackT
             model, report = train(cfg, train_table, val_table, device=device, writer=writer)
         except FloatingPointError as exc:
             raise TrainingError(str(exc)) from None
-        metrics = heldout_metrics(model, val_table, cfg, device=device)
+        metrics = heldout_metrics(model, val_table, cfg, frame_rate=frame_rate, kalman=kalman, device=device)
         for name in ("trackssm", "kalman", "constant_position"):
             for key in ("iou_1step", "iou_3step"):
                 value = metrics["overall"].get(name, {}).get(key) if metrics["overall"] else None
@@ -75,9 +76,10 @@ def fit_and_measure(cfg: TrainConfig, train_table: TrackTable, val_table: TrackT
 
 
 def train_trackssm(cfg: TrainConfig, train_path: Path, val_path: Path, runs_dir: Path, model_path: Path,
-                   heldout_path: Path) -> dict:
+                   heldout_path: Path, kalman: KalmanConfig | None = None) -> dict:
     """Train TrackSSM on ``train_path``'s trajectories; write the checkpoint and the held-out
-    report; return the held-out metrics."""
+    report (against ``kalman``, the ``tracking.motion.kalman`` slice, default its dataclass's, at
+    the trajectories' frame rate); return the held-out metrics."""
     try:
         cfg.model_config()
     except ValueError as exc:
@@ -86,7 +88,7 @@ def train_trackssm(cfg: TrainConfig, train_path: Path, val_path: Path, runs_dir:
     device = resolve_device(cfg.device, "trackssm")
     train_table, val_table, trained_on = load_tracks(train_path, val_path)
     log.info("training on %d tracks, held out %d tracks, device %s", len(train_table), len(val_table), device)
-    model, report, metrics = fit_and_measure(cfg, train_table, val_table, device, runs_dir)
+    model, report, metrics = fit_and_measure(cfg, train_table, val_table, device, runs_dir, trained_on.frame_rate, kalman)
     minutes = report.pop("minutes")
     cfg_dict = dataclasses.asdict(cfg)
     meta = {"trackssm": cfg_dict, "best_epoch": report["best_epoch"], "parameters": model.n_parameters}
