@@ -143,7 +143,8 @@ STALENESS = {
     "convert.min_box_size": (
         3,
         {"convert": 1, "gt_detections": 2, "gt_detections_tune": 1, "train": 1, "evaluate_detector": 1,
-         "infer": 1, "infer_tune": 1, "train_trackssm": 2, **_tuning(6), **_tracking(9, 4), **COMPARE},
+         "infer": 1, "infer_tune": 1, "train_trackssm": 2, "heldout_trackssm": 2, **_tuning(6), **_tracking(9, 4),
+         **COMPARE},
     ),
     # the detector's runs alone: never a job on GT-derived detections
     "detector.weight_decay": (
@@ -157,17 +158,18 @@ STALENESS = {
     ),
     "trackssm.lr": (
         0.001,
-        {"train_trackssm": 2, **_tuning(4), **_tracking(6, 2), **COMPARE},
+        {"train_trackssm": 2, "heldout_trackssm": 2, **_tuning(4), **_tracking(6, 2), **COMPARE},
     ),
     # a base association value: every cell of every model starts from it
     "tracking.association.max_age_s": (
         5.0,
         {**_tuning(6), **_tracking(9, 4), **COMPARE},
     ),
-    # one model's own value: its blocks, picks and runs alone, never the other model's
+    # one model's own value: its blocks, picks and runs alone, never the other model's (and
+    # TrackSSM's held-out comparison with this Kalman filter, never its training)
     "tracking.motion.kalman.std_weight_position": (
         0.1,
-        {**_tuning(2), **_tracking(3, 2), **COMPARE},
+        {**_tuning(2), **_tracking(3, 2), "heldout_trackssm": 2, **COMPARE},
     ),
     # the tuning objective is scored at this threshold, so every pick (and the runs that read
     # it) must be redone; see README "What reruns"
@@ -182,7 +184,7 @@ STALENESS = {
     # a new seed or draw adds its own jobs; the others' stay
     "trackssm.seeds": (
         [0, 1, 2],
-        {"train_trackssm": 1, **_tuning(2), **_tracking(3, 0), **COMPARE},
+        {"train_trackssm": 1, "heldout_trackssm": 1, **_tuning(2), **_tracking(3, 0), **COMPARE},
     ),
     "gt_detections.seeds": (
         [0, 1, 2],
@@ -206,9 +208,11 @@ def test_config_change_reruns_exactly_the_stale_steps(completed, key):
 # whose entry point imports it (nuscmot.common.imports) and what depends on their outputs.
 CODE_EDITS = {
     # TrackSSM's jobs alone: never a Kalman block or Kalman tracking job
-    "tracking/trackssm/model.py": {"train_trackssm": 2, **_tuning(4), **_tracking(6, 2), **COMPARE},
-    # every tracking job (track's default motion) and train_trackssm (its Kalman baseline)
-    "tracking/kalman.py": {"train_trackssm": 2, **_tuning(6), **_tracking(9, 4), **COMPARE},
+    "tracking/trackssm/model.py": {"train_trackssm": 2, "heldout_trackssm": 2, **_tuning(4), **_tracking(6, 2),
+                                   **COMPARE},
+    # every tracking job (track's default motion) and the held-out comparison (its Kalman
+    # baseline); train_trackssm too while it imports the Kalman module
+    "tracking/kalman.py": {"train_trackssm": 2, "heldout_trackssm": 2, **_tuning(6), **_tracking(9, 4), **COMPARE},
     "evaluation/compare.py": COMPARE,
     "evaluation/verdict.py": COMPARE,
     "detector/checkpoint.py": {"train": 1, "evaluate_detector": 1, "infer": 1, "infer_tune": 1, **_tuning(3),

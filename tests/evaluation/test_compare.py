@@ -1,16 +1,18 @@
-"""compare_idsw: table with delta/ratio, correlations, Markdown, plots, entry point."""
+"""compare_idsw: runs, table with delta/ratio, correlations, Markdown, plots, entry point."""
 
 from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from nuscmot.stages import compare_idsw, evaluate_tracker as evaluate_tracking
 from nuscmot.common.errors import InputError
-from nuscmot.evaluation import compare, plots
+from nuscmot.evaluation import aggregate, compare, plots, report
+from nuscmot.evaluation.runs import Run, group_runs, parse_runs
 
 from .builders import det_row, random_sequence, write_dataset
 
@@ -35,9 +37,18 @@ def test_delta_and_ratio():
     assert compare.delta_ratio(0, 0) == (0, None)
 
 
-def test_comparison_rows_overall_first_with_delta_and_ratio():
+def grid_of(metrics: dict, seeds: dict | None = None):
+    """One source's runs and docs from fake metrics (one run per tracker unless ``seeds``)."""
+    runs = [Run("detector", None, t, s, Path(f"{t}{s}.json"), Path("r"), Path("d"))
+            for t in metrics for s in (seeds or {}).get(t, [None])]
+    src = group_runs(runs)[0]
+    return src, {t: {k: metrics[t] for k in src.runs[t]} for t in src.trackers}
+
+
+def test_run_rows_overall_first_with_delta_and_ratio():
     m = fake_metrics({"kalman": {"a": 2, "b": 0}, "trackssm": {"a": 5, "b": 1}, "other": {"a": 1, "b": 0}})
-    rows = compare.comparison_rows(m, ["kalman", "trackssm", "other"], "kalman", ["a", "b"])
+    src, docs = grid_of(m)
+    rows = aggregate.run_rows(src, docs, "kalman", ["a", "b"])
     assert [(r["sequence"], r["tracker"]) for r in rows] == [
         ("OVERALL", "kalman"), ("OVERALL", "trackssm"), ("OVERALL", "other"),
         ("a", "kalman"), ("a", "trackssm"), ("a", "other"), ("b", "kalman"), ("b", "trackssm"), ("b", "other"),
@@ -47,13 +58,33 @@ def test_comparison_rows_overall_first_with_delta_and_ratio():
     assert (by["OVERALL", "other"]["IDSW_delta"], by["OVERALL", "other"]["IDSW_ratio"]) == (-1, 0.5)
     assert (by["OVERALL", "kalman"]["IDSW_delta"], by["OVERALL", "kalman"]["IDSW_ratio"]) == (0, 1.0)
     assert (by["b", "trackssm"]["IDSW_delta"], by["b", "trackssm"]["IDSW_ratio"]) == (1, None)
-    assert list(rows[0]) == compare.TABLE_COLUMNS
+    assert list(rows[0]) == aggregate.RUN_COLUMNS
+
+
+def test_runs_are_parsed_and_must_form_a_grid():
+    def run(tracker, seed, draw=0):
+        return {"source": "gt", "draw": draw, "tracker": tracker, "seed": seed, "metrics": "m", "results": "r",
+                "dets": "d"}
+
+    runs = parse_runs(json.dumps([run("kalman", None), run("trackssm", 0), run("trackssm", 1),
+                                  run("kalman", None, 1), run("trackssm", 1, 1), run("trackssm", 0, 1)]))
+    (src,) = group_runs(runs)
+    assert src.draws == [0, 1] and src.seeds == {"kalman": [None], "trackssm": [0, 1]}
+    with pytest.raises(InputError, match="lacks the run of draw 1, seed 0"):
+        group_runs(runs[:5])
+    for bad, words in ((run("kalman", None) | {"seed": "0"}, "seed must be an integer or null"),
+                       ({"source": "gt"}, "needs exactly the keys"), (run("kalman", 1), "given twice")):
+        with pytest.raises(InputError, match=words):
+            parse_runs(json.dumps([run("kalman", 1), bad]))
+    with pytest.raises(InputError, match="--runs: not JSON"):
+        parse_runs("[{")
 
 
 def test_correlation_values_and_degenerate_cases():
     c = compare.correlation([1, 2, 3, 4], [2, 4, 6, 9])
-    assert set(c) == {"n", "pearson", "spearman", "reason"}
+    assert set(c) == {"n", "pearson", "spearman", "reason", "level"}
     assert c["n"] == 4 and c["reason"] is None
+    assert c["pearson"]["ci"][0] < c["pearson"]["r"] < c["pearson"]["ci"][1]  # Fisher z, n = 4
     assert c["pearson"]["r"] == pytest.approx(np.corrcoef([1, 2, 3, 4], [2, 4, 6, 9])[0, 1])
     assert c["spearman"]["r"] == pytest.approx(1.0) and 0 <= c["pearson"]["p"] < 0.05
     for x, y, reason in (
@@ -63,7 +94,7 @@ def test_correlation_values_and_degenerate_cases():
         ([1, 2, 3], [5, 5, 5], "IDSW delta is constant"),
     ):
         c = compare.correlation(x, y)
-        assert c["pearson"] == {"r": None, "p": None} and c["spearman"] == {"r": None, "p": None}
+        assert c["pearson"] == {"r": None, "p": None, "ci": [None, None]} and c["spearman"]["r"] is None
         assert reason in c["reason"]
         json.dumps(c, allow_nan=False)
 
@@ -93,11 +124,6 @@ def test_analysis_markdown_and_worst_sequence():
     assert corr["gap_frames"]["pearson"]["r"] == pytest.approx(1.0)
     assert corr["mean_pairwise_iou"]["reason"] == "explanatory variable is constant over the sequences"
     assert compare.worst_sequence(result, names) == ("d", "trackssm")
-    rows = compare.comparison_rows(m, ["kalman", "trackssm"], "kalman", names)
-    md = compare.markdown(rows, result, names, iou_threshold=0.5, min_visibility=2)
-    assert "**Verdict (trackssm):** 20 vs 6: **14 more** identity switches than kalman (ratio 3.33)" in md
-    assert "visibility level 2 ignored" in md and "| d " in md and "motmetrics issue #132" in md
-    assert md.count("\n## ") == 3
 
 
 def test_worst_sequence_ties_and_baseline_only():
@@ -166,14 +192,27 @@ def two_trackers(tmp_path_factory):
     return paths
 
 
+def runs_of(paths, trackers=("kalman", "trackssm"), sources=("detector",), metrics=None, seeds=None, draws=(None,)):
+    """The ``--runs`` list: every source x draw x tracker x seed (``seeds[tracker]``, default one null seed)."""
+    out = []
+    for source in sources:
+        for d in draws:
+            for t in trackers:
+                for s in (seeds or {}).get(t, [None]):
+                    out.append({"source": source, "draw": d, "tracker": t, "seed": s,
+                                "metrics": str((metrics or paths.metrics)[t]), "results": str(paths.results[t]),
+                                "dets": str(paths.dets_dir)})
+    return out
+
+
 def run_compare(paths, out, trackers=("kalman", "trackssm"), baseline="kalman", metrics=None, sources=("detector",),
-                cfg=None):
-    metrics = metrics or [str(paths.metrics[t]) for _ in sources for t in trackers]
+                cfg=None, runs=None, ego_runs=None):
+    runs = runs if runs is not None else runs_of(paths, trackers, sources, metrics)
+    extra = ["--ego-runs", json.dumps(ego_runs)] if ego_runs is not None else []
     compare_idsw.main(
-        ["--params", json.dumps({"cfg": {"baseline": baseline, **(cfg or {})}, "evaluation": {"iou_threshold": 0.5}}),
-         "--sources", *sources, "--trackers", *trackers, "--metrics", *metrics,
-         "--results", *[str(paths.results[t]) for _ in sources for t in trackers],
-         "--dets-dir", *[str(paths.dets_dir)] * len(sources), "--mot-dir", str(paths.mot_dir), "--seqmap", str(paths.seqmap),
+        ["--params", json.dumps({"cfg": {"baseline": baseline, "bootstrap_samples": 500, **(cfg or {})},
+                                 "evaluation": {"iou_threshold": 0.5}}),
+         "--runs", json.dumps(runs), *extra, "--mot-dir", str(paths.mot_dir), "--seqmap", str(paths.seqmap),
          "--out-csv", str(out / "compare.csv"), "--out-md", str(out / "compare.md"),
          "--out-json", str(out / "analysis.json"), "--plots-dir", str(out / "plots")]
     )  # fmt: skip
@@ -190,7 +229,9 @@ def test_compare_idsw_entry_point(two_trackers, tmp_path):
     assert ssm > kal > 0
     assert int(rows[1]["IDSW_delta"]) == ssm - kal and float(rows[1]["IDSW_ratio"]) == pytest.approx(ssm / kal, abs=1e-6)
     md = (tmp_path / "compare.md").read_text()
-    assert f"{ssm} vs {kal}" in md and "## Per sequence" in md
+    assert f"| {ssm} " in md and f"| {kal} " in md and "## Per sequence" in md
+    assert f"Verdict (trackssm): {ssm - kal} more switches than kalman (95% CI" in md
+    assert "## Per class" in md and "## Every run" in md and "Sequences needed for IDSW (trackssm)" in md
     analysis = json.loads((tmp_path / "analysis.json").read_text())["detector"]
     assert set(analysis["sequences"]) == {f"scene-{i}" for i in range(4)}
     for s, q in analysis["sequences"].items():
@@ -214,10 +255,9 @@ def test_compare_idsw_entry_point(two_trackers, tmp_path):
 def test_compare_idsw_input_errors(two_trackers, tmp_path):
     with pytest.raises(InputError, match="baseline 'ukf' is not one of the trackers"):
         run_compare(two_trackers, tmp_path, baseline="ukf")
-    with pytest.raises(InputError, match="expected 2 paths"):
-        run_compare(two_trackers, tmp_path, metrics=[str(two_trackers.metrics["kalman"])])
     with pytest.raises(InputError, match="expected 'kalman'"):
-        run_compare(two_trackers, tmp_path, metrics=[str(two_trackers.metrics[t]) for t in ("trackssm", "kalman")])
+        run_compare(two_trackers, tmp_path, metrics={"kalman": two_trackers.metrics["trackssm"],
+                                                     "trackssm": two_trackers.metrics["kalman"]})
     assert not (tmp_path / "plots").exists() and not (tmp_path / "compare.csv").exists()
 
 
@@ -234,10 +274,11 @@ def test_compare_idsw_two_sources_and_validity(two_trackers, tmp_path):
         assert corr["n"] == 4 and corr["too_small"] is True
     md = (tmp_path / "compare.md").read_text()
     assert md.count("## Detections:") == 2 and md.count("— not meaningful") == 2
-    assert "**Verdict (trackssm): not meaningful**" in md and "more** identity switches" not in md
+    assert "**Verdict (trackssm): not meaningful**" in md and "more switches" not in md
     assert "**Too small to read:** n = 4 sequences (< 8)" in md
     rows = list(csv.DictReader((tmp_path / "compare.csv").open()))
     assert [r["source"] for r in rows] == ["detector"] * 10 + ["gt"] * 10
+    assert {r["draw"] for r in rows} == {""} and {r["seed"] for r in rows} == {""}
     assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == sorted(
         PLOTS + [p.replace("detector_", "gt_") for p in PLOTS])
 
@@ -246,7 +287,7 @@ def test_compare_idsw_two_sources_and_validity(two_trackers, tmp_path):
     assert ok["meaningful"] is True and ok["reason"] is None
     assert ok["correlations"]["trackssm"]["gap_frames"]["too_small"] is False
     md = (tmp_path / "ok" / "compare.md").read_text()
-    assert "more** identity switches than kalman" in md and "Too small" not in md
+    assert "more switches than kalman" in md and "Too small" not in md
 
 
 @pytest.mark.parametrize(
@@ -265,10 +306,12 @@ def test_validity_refuses_degenerate_input(recall, base, meaningful, words):
     assert (v["reason"] is None) == meaningful
     for w in words:
         assert w in v["reason"]
-    row = {"IDSW": 0, "IDSW_delta": 0, "IDSW_ratio": None, "MOTA": 0.0, "IDF1": 0.0, "HOTA": 0.0}
-    line = compare.verdict_line("trackssm", row, row, "kalman", v)
+    from nuscmot.evaluation.stats import PairedData, paired_comparison
+
+    same = paired_comparison(PairedData(np.ones((1, 1, 3)), np.ones((1, 3)), lower_is_better=True), samples=100)
+    line = "\n".join(report.verdict_lines("trackssm", {"IDSW": same}, "kalman", v))
     assert ("not meaningful" in line) is (not meaningful)
-    assert ("as many identity switches" in line) is meaningful
+    assert ("as many switches" in line) is meaningful
 
 
 def test_empty_detections_give_no_verdict(two_trackers, tmp_path):
@@ -294,4 +337,4 @@ def test_empty_detections_give_no_verdict(two_trackers, tmp_path):
     doc = json.loads((tmp_path / "out" / "analysis.json").read_text())["detector"]
     assert doc["meaningful"] is False and doc["detection_recall"] == 0.0
     md = (tmp_path / "out" / "compare.md").read_text()
-    assert "as many identity switches" not in md and "not meaningful" in md
+    assert "as many switches" not in md and "not meaningful" in md

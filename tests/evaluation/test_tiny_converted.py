@@ -61,9 +61,9 @@ def test_compare_on_tiny(tiny_runs, tiny_converted, tiny_config):
     compare_idsw.main(
         ["--params", json.dumps({"cfg": {**tiny_config["compare"], "min_baseline_idsw": 0},
                                  "evaluation": tiny_config["evaluation"]}),
-         "--sources", "gt", "--trackers", "kalman", "trackssm",
-         "--metrics", str(root / "metrics" / "kalman.json"), str(root / "metrics" / "trackssm.json"),
-         "--results", str(root / "kalman"), str(root / "trackssm"), "--dets-dir", str(root / "dets"),
+         "--runs", json.dumps([{"source": "gt", "draw": None, "tracker": t, "seed": None,
+                                "metrics": str(root / "metrics" / f"{t}.json"), "results": str(root / t),
+                                "dets": str(root / "dets")} for t in ("kalman", "trackssm")]),
          "--mot-dir", str(tiny_converted.mot_dir), "--seqmap", str(tiny_converted.seqmap),
          "--out-csv", str(out / "compare_idsw.csv"), "--out-md", str(out / "compare_idsw.md"),
          "--out-json", str(out / "idsw_paradox_analysis.json"), "--plots-dir", str(out / "plots")]
@@ -74,5 +74,5 @@ def test_compare_on_tiny(tiny_runs, tiny_converted, tiny_config):
     assert analysis["worst_sequence"]["sequence"] == swapped
     assert all(q["gaps"]["gap_frames"] == 0 for q in analysis["sequences"].values())  # detections = GT
     md = (out / "compare_idsw.md").read_text()
-    assert "**1 more** identity switches than kalman" in md  # the ratio is undefined: kalman has 0
+    assert "Verdict (trackssm): 1 more switches than kalman" in md  # the ratio is undefined: kalman has 0
     assert len(list((out / "plots").glob("*.png"))) == 4

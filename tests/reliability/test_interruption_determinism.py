@@ -14,7 +14,7 @@ Bit-exact on CPU (2 runs, same machine, same seeds; all checked here):
   bytes differ only because torch records the temp file's name inside its zip archive),
   also across a ``kill -9`` and resume (``test_train_faults.py``); so ``evaluate_detector``'s
   metrics and ``infer``'s detection files too (empty with the tiny detector);
-- train_trackssm: the weights (tensors) and ``heldout.json``;
+- train_trackssm: the weights (tensors), ``training.json``; heldout_trackssm: ``heldout.json``;
 - gt_detections, track (Kalman and TrackSSM), evaluate_tracking, compare_idsw (CSV,
   Markdown, analysis JSON, plots).
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from nuscmot.stages import gt_detections, run_tracker as track, train_trackssm
+from nuscmot.stages import gt_detections, heldout_trackssm, run_tracker as track, train_trackssm
 from nuscmot.common import cli
 from nuscmot.common.errors import InputError
 from nuscmot.common.mot import SeqInfo, read_mot, read_seqinfo, read_seqmap, write_mot, write_seqinfo, write_seqmap
@@ -31,11 +31,16 @@ def dets_dir(tiny_converted, tiny_config, tmp_path_factory):
 @pytest.fixture(scope="module")
 def trained(tiny_converted, tiny_config, tmp_path_factory):
     root = tmp_path_factory.mktemp("trackssm")
-    paths = {"model": root / "model.pt", "heldout": root / "heldout.json", "runs": root / "runs"}
+    paths = {"model": root / "model.pt", "training": root / "training.json", "heldout": root / "heldout.json",
+             "runs": root / "runs"}
     train_trackssm.main([
         "--params", json.dumps(tiny_config["trackssm"]),
         "--train", str(tiny_converted.traj_train), "--val", str(tiny_converted.traj_val),
-        "--runs-dir", str(paths["runs"]), "--model", str(paths["model"]), "--heldout", str(paths["heldout"]),
+        "--runs-dir", str(paths["runs"]), "--model", str(paths["model"]), "--training", str(paths["training"]),
+    ])
+    heldout_trackssm.main([
+        "--params", json.dumps(tiny_config["tracking"]["motion"]["kalman"]), "--model", str(paths["model"]),
+        "--val", str(tiny_converted.traj_val), "--out", str(paths["heldout"]),
     ])
     return paths
 
@@ -103,7 +108,7 @@ def test_entry_points_track_simulated_scenes(sim_mot, tiny_config, tmp_path):
 
 
 def test_trackssm_training_outputs(trained, tiny_config):
-    report = json.loads(trained["heldout"].read_text())
+    report = {**json.loads(trained["training"].read_text()), **json.loads(trained["heldout"].read_text())}
     assert report["training"]["epochs_run"] >= 1
     assert report["training"]["stopped_by"] in ("epochs", "early_stopping")  # never the wall clock
     synth = tiny_config["synth"]

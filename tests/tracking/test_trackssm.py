@@ -251,10 +251,30 @@ def test_trained_tiny_trackssm_beats_constant_position():
     va = build_tracks(simulate_trajectories(1, 4, 20, 10))
     model, report = train(cfg, tr, va, progress=False)
     assert report["best_epoch"] >= 1
-    overall = heldout_metrics(model, va, cfg)["overall"]
+    overall = heldout_metrics(model, va, cfg, frame_rate=2.0)["overall"]
     # measured (3 seeds): 0.56-0.58 vs 0.40-0.41 (1-step), 0.32-0.34 vs 0.21 (3-step)
     assert overall["trackssm"]["iou_1step"] > overall["constant_position"]["iou_1step"] + 0.08
     assert overall["trackssm"]["iou_3step"] > overall["constant_position"]["iou_3step"] + 0.05
+
+
+def test_heldout_kalman_is_the_trackers_rate_scaled_filter():
+    """The held-out report's Kalman filter is the one run_tracker runs: the KalmanConfig slice with
+    its velocity noise scaled to the data's frame rate (0.363 at 2 Hz), not ByteTrack's unscaled 1/160."""
+    from nuscmot.tracking.kalman import KalmanConfig
+
+    cfg = TrainConfig(history=4, d_model=8, encoder_layers=1, decoder_layers=1, d_state=2, expand=1)
+    model = TrackSSM(cfg.model_config())
+    va = build_tracks(simulate_trajectories(1, 4, 20, 10))
+    at_2hz = heldout_metrics(model, va, cfg, frame_rate=2.0)
+    assert at_2hz["kalman"]["std_weight_velocity"] == pytest.approx(KalmanConfig().velocity_weight(2.0))
+    assert at_2hz["kalman"]["std_weight_velocity"] == pytest.approx(0.363, abs=1e-3)
+    unscaled = heldout_metrics(model, va, cfg, frame_rate=2.0, kalman=KalmanConfig(reference_rate=0))
+    at_30hz = heldout_metrics(model, va, cfg, frame_rate=30.0)
+    assert unscaled["kalman"]["std_weight_velocity"] == at_30hz["kalman"]["std_weight_velocity"] == 1 / 160
+    assert unscaled["overall"]["kalman"] == at_30hz["overall"]["kalman"] != at_2hz["overall"]["kalman"]
+    assert unscaled["overall"]["trackssm"] == at_2hz["overall"]["trackssm"]  # only the filter changed
+    own = heldout_metrics(model, va, cfg, frame_rate=2.0, kalman=KalmanConfig(std_weight_velocity=0.01))
+    assert own["kalman"]["std_weight_velocity"] == pytest.approx(0.01 * 15 ** 1.5)
 
 
 def test_augmentation_gaps_rollouts_and_shift():

@@ -74,6 +74,7 @@ OUT = SimpleNamespace(
     # tracking
     trackssm_model=f"{R}/trackssm/seed{{seed}}/model.pt",
     trackssm_heldout=f"{R}/trackssm/seed{{seed}}/heldout.json",
+    trackssm_training=f"{R}/trackssm/seed{{seed}}/training.json",
     trackssm_runs=f"{R}/trackssm/seed{{seed}}/runs",
     tracking_dir=f"{R}/tracking/{{source}}/{{tracker}}",
     # evaluation

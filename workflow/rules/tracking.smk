@@ -47,7 +47,7 @@ rule train_trackssm:
         code=code("train_trackssm"),
     output:
         model=OUT.trackssm_model,
-        heldout=OUT.trackssm_heldout,
+        training=OUT.trackssm_training,
     log:
         f"{OUT.logs}/train_trackssm_seed{{seed}}.log",
     benchmark:
@@ -63,7 +63,30 @@ rule train_trackssm:
         ANNOUNCE
         + "python -m nuscmot.stages.train_trackssm --params {params.cfg:q} --train {input.traj_train:q}"
         " --val {input.traj_val:q} --runs-dir {params.runs:q} --model {output.model:q}"
-        " --heldout {output.heldout:q} > {log:q} 2>&1"
+        " --training {output.training:q} > {log:q} 2>&1"
+
+
+rule heldout_trackssm:
+    input:
+        model=OUT.trackssm_model,
+        traj_val=OUT.traj_val,
+        code=code("heldout_trackssm"),
+    output:
+        OUT.trackssm_heldout,
+    log:
+        f"{OUT.logs}/heldout_trackssm_seed{{seed}}.log",
+    benchmark:
+        f"{OUT.benchmarks}/heldout_trackssm_seed{{seed}}.tsv"
+    wildcard_constraints:
+        seed="[0-9]+",
+    conda:
+        "../../envs/tracking.yaml"
+    params:
+        cfg=slice_json("tracking", "motion", "kalman"),
+    shell:
+        ANNOUNCE
+        + "python -m nuscmot.stages.heldout_trackssm --params {params.cfg:q} --model {input.model:q}"
+        " --val {input.traj_val:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule run_tracker:

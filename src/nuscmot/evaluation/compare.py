@@ -1,8 +1,8 @@
 """Compare trackers: IDSW delta/ratio against the baseline, and what explains the delta.
 
-Reads the per-tracker metrics JSON written by ``evaluate_tracker``; builds the comparison
-table (OVERALL rows first, then per sequence), correlates each tracker's per-sequence IDSW
-delta with the explanatory variables (detection gaps, crowding), and renders the Markdown.
+Reads the per-run metrics JSON written by ``evaluate_tracker``, checks whether a verdict over
+the detections means anything, and correlates each tracker's per-sequence IDSW delta with the
+explanatory variables (detection gaps, crowding). The Markdown is :mod:`nuscmot.evaluation.report`'s.
 """
 
 from __future__ import annotations
@@ -20,10 +20,6 @@ from nuscmot.common.fields import AT_LEAST_0, UNIT, check_fields, limited
 from nuscmot.common.io import read_json
 from nuscmot.evaluation.metrics import IDSW_CONVENTION
 
-TABLE_COLUMNS = [
-    "sequence", "tracker", "IDSW", "IDSW_delta", "IDSW_ratio", "MOTA", "IDF1", "HOTA", "FP", "FN", "Frag",
-    "IDSW_trackeval",
-]  # fmt: skip
 _FROM_METRICS = ["IDSW", "MOTA", "IDF1", "HOTA", "FP", "FN", "Frag", "IDSW_trackeval"]
 
 # name -> (where in the per-sequence analysis, key, axis label)
@@ -56,6 +52,10 @@ class CompareConfig:
     min_detection_recall: float = limited(0.2, **UNIT)  # below: the detections miss too much for a verdict
     min_baseline_idsw: int = limited(10, **AT_LEAST_0)  # below: too few switches to compare
     min_correlation_sequences: int = limited(8, **AT_LEAST_0)  # below: the correlation table is marked too small
+    alpha: float = limited(0.05, exclusiveMinimum=0, exclusiveMaximum=1)  # significance level; intervals at 1 - alpha
+    bootstrap_samples: int = limited(4000, minimum=100)  # resamples of the paired bootstrap
+    bootstrap_seed: int = limited(0, **AT_LEAST_0)  # its random seed: the statistics are deterministic
+    min_class_idsw: int = limited(10, **AT_LEAST_0)  # a class gets paired statistics from this many baseline switches
 
     def __post_init__(self) -> None:
         check_fields(self, "compare")
@@ -89,7 +89,7 @@ def load_metrics(path: str | Path, tracker: str, names: Sequence[str]) -> dict[s
         raise InputError(path, "not a metrics JSON from evaluate_tracker (needs 'sequences' and 'overall')")
     if data.get("tracker") != tracker:
         raise InputError(
-            path, f"holds metrics of tracker {data.get('tracker')!r}, expected {tracker!r} (--trackers and --metrics must be in the same order)"
+            path, f"holds metrics of tracker {data.get('tracker')!r}, expected {tracker!r} (the run's tracker)"
         )
     missing = [n for n in names if n not in data["sequences"]]
     if missing:
@@ -106,31 +106,23 @@ def delta_ratio(idsw: int, base: int) -> tuple[int, float | None]:
     return idsw - base, (idsw / base if base > 0 else None)
 
 
-def comparison_rows(metrics: Mapping[str, Mapping], trackers: Sequence[str], baseline: str, names: Sequence[str]) -> list[dict[str, Any]]:
-    """One row per (sequence, tracker): OVERALL rows first, then sequences in seqmap order."""
-    rows = []
-    for seq in ["OVERALL", *names]:
-        pick = (lambda t: metrics[t]["overall"]) if seq == "OVERALL" else (lambda t: metrics[t]["sequences"][seq])
-        base = pick(baseline)["IDSW"]
-        for t in trackers:
-            m = pick(t)
-            delta, ratio = delta_ratio(m["IDSW"], base)
-            row = {"sequence": seq, "tracker": t, "IDSW_delta": delta, "IDSW_ratio": ratio}
-            row.update({c: m[c] for c in _FROM_METRICS})
-            rows.append({c: row[c] for c in TABLE_COLUMNS})
-    return rows
+CORRELATION_INTERVAL = "Fisher z (Spearman: with Fieller's 1.06 variance factor), over sequences"
 
 
-def correlation(x: Sequence[float], y: Sequence[float]) -> dict[str, Any]:
-    """Pearson and Spearman r with p-values; nulls and a ``reason`` where they are undefined."""
+def correlation(x: Sequence[float], y: Sequence[float], level: float = 0.95) -> dict[str, Any]:
+    """Pearson and Spearman r with p-values and ``level`` intervals (:data:`CORRELATION_INTERVAL`,
+    None below 4 sequences); nulls and a ``reason`` where they are undefined."""
     from scipy import stats
+
+    from nuscmot.evaluation.stats import fisher_interval
 
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     out: dict[str, Any] = {
         "n": int(len(x)),
-        "pearson": {"r": None, "p": None},
-        "spearman": {"r": None, "p": None},
+        "pearson": {"r": None, "p": None, "ci": [None, None]},
+        "spearman": {"r": None, "p": None, "ci": [None, None]},
+        "level": level,
         "reason": None,
     }
     if len(x) < 3:
@@ -145,7 +137,8 @@ def correlation(x: Sequence[float], y: Sequence[float]) -> dict[str, Any]:
             for key, res in (("pearson", stats.pearsonr(x, y)), ("spearman", stats.spearmanr(x, y))):
                 r, p = float(res[0]), float(res[1])
                 if math.isfinite(r):
-                    out[key] = {"r": r, "p": p if math.isfinite(p) else None}
+                    ci = fisher_interval(r, len(x), level, spearman=key == "spearman")
+                    out[key] = {"r": r, "p": p if math.isfinite(p) else None, "ci": ci}
         if out["pearson"]["r"] is None or out["spearman"]["r"] is None:
             out["reason"] = "correlation undefined for these values"
     return out
@@ -158,11 +151,14 @@ def analysis(
     names: Sequence[str],
     explanatory: Mapping[str, Mapping[str, Mapping]],
     cfg: CompareConfig | None = None,
+    delta_runs: Mapping[str, Mapping[str, Mapping[str, float]]] | None = None,
 ) -> dict[str, Any]:
     """Per-sequence IDSW, delta and explanatory variables; correlations per compared tracker;
     whether the verdict is meaningful (:func:`validity`).
 
-    ``explanatory[seq]`` holds ``{"gaps": {...}, "crowding": {...}}`` (see :data:`VARIABLES`).
+    ``metrics[t]``: a tracker's metrics (with several runs, their means over draws and seeds);
+    ``explanatory[seq]`` holds ``{"gaps": {...}, "crowding": {...}}`` (see :data:`VARIABLES`);
+    ``delta_runs[t][seq]``: each run's IDSW delta, by run label (kept for the spread).
     """
     cfg = cfg or CompareConfig(baseline=baseline)
     compared = [t for t in trackers if t != baseline]
@@ -172,12 +168,14 @@ def analysis(
         sequences[seq] = {
             "idsw": idsw,
             "idsw_delta": {t: idsw[t] - idsw[baseline] for t in compared},
+            "idsw_delta_runs": {t: dict((delta_runs or {}).get(t, {}).get(seq, {})) for t in compared},
             **{k: dict(v) for k, v in explanatory[seq].items()},
         }
     correlations = {
         t: {
             var: correlation(
-                [sequences[s][group][key] for s in names], [sequences[s]["idsw_delta"][t] for s in names]
+                [sequences[s][group][key] for s in names], [sequences[s]["idsw_delta"][t] for s in names],
+                1 - cfg.alpha,
             )
             for var, (group, key, _) in VARIABLES.items()
         }
@@ -188,12 +186,13 @@ def analysis(
         for c in per_var.values():
             c["too_small"] = too_small
     return {
-        **validity(detection_recall(explanatory, names), metrics[baseline]["overall"]["IDSW"], baseline, cfg),
+        **validity(detection_recall(explanatory, names), round(metrics[baseline]["overall"]["IDSW"]), baseline, cfg),
         "baseline": baseline,
         "trackers": list(trackers),
         "compared": compared,
         "min_correlation_sequences": cfg.min_correlation_sequences,
-        "delta_definition": "IDSW(tracker) - IDSW(baseline), per sequence",
+        "delta_definition": "IDSW(tracker) - IDSW(baseline of the same draw), per sequence, mean over draws and seeds",
+        "correlation_interval": CORRELATION_INTERVAL,
         "idsw_convention": IDSW_CONVENTION,
         "variables": {var: label for var, (_, _, label) in VARIABLES.items()},
         "sequences": sequences,
@@ -212,172 +211,3 @@ def worst_sequence(result: Mapping[str, Any], names: Sequence[str]) -> tuple[str
         return max(names, key=lambda s: (abs(seqs[s]["idsw_delta"][t]), -names.index(s))), t
     b = result["baseline"]
     return max(names, key=lambda s: (seqs[s]["idsw"][b], -names.index(s))), None
-
-
-# ---------------------------------------------------------------- Markdown
-
-
-def _fmt(value: Any, kind: str = "") -> str:
-    if value is None:
-        return "n/a"
-    if kind == "delta":
-        return f"{value:+d}"
-    if kind == "ratio":
-        return f"{value:.2f}"
-    if kind == "p":
-        return f"{value:.3g}"
-    if isinstance(value, float):
-        return f"{value:.3f}"
-    return str(value)
-
-
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    from tabulate import tabulate
-
-    return tabulate(rows, headers=header, tablefmt="github", disable_numparse=True)
-
-
-def markdown_header(trackers: Sequence[str], baseline: str, names: Sequence[str], *, iou_threshold: float,
-                    min_visibility: int) -> list[str]:
-    vis = f", GT below visibility level {min_visibility} ignored" if min_visibility else ""
-    return [
-        f"# Identity switches: {' vs '.join(trackers)} (baseline: {baseline})",
-        "",
-        f"{len(names)} test sequences, IoU >= {iou_threshold:g} to match{vis}. Same detections and "
-        "association for every tracker; only the motion model differs.",
-        "",
-    ]
-
-
-def _overall_table(overall: list[dict[str, Any]], baseline: str) -> str:
-    return _table(
-        ["tracker", "IDSW¹", "ΔIDSW", "IDSW ratio", "MOTA", "IDF1", "HOTA", "FP", "FN", "Frag", "IDSW (TrackEval)¹"],
-        [
-            [
-                r["tracker"] + (" (baseline)" if r["tracker"] == baseline else ""),
-                _fmt(r["IDSW"]), _fmt(r["IDSW_delta"], "delta"), _fmt(r["IDSW_ratio"], "ratio"),
-                _fmt(r["MOTA"]), _fmt(r["IDF1"]), _fmt(r["HOTA"]), _fmt(r["FP"]), _fmt(r["FN"]),
-                _fmt(r["Frag"]), _fmt(r["IDSW_trackeval"]),
-            ]  # fmt: skip
-            for r in overall
-        ],
-    )
-
-
-def verdict_line(tracker: str, r: Mapping[str, Any], b: Mapping[str, Any], baseline: str,
-                 valid: Mapping[str, Any]) -> str:
-    """The verdict sentence; over degenerate input it says so instead of naming a winner."""
-    figures = f"{r['IDSW']} vs {b['IDSW']}"
-    diffs = ", ".join(f"{m} {_fmt(r[m])} vs {_fmt(b[m])}" for m in ("MOTA", "IDF1", "HOTA"))
-    if not valid["meaningful"]:
-        return f"**Verdict ({tracker}): not meaningful**: {valid['reason']}. (IDSW {figures}; {diffs}.)"
-    if r["IDSW_delta"] > 0:
-        how = f"**{r['IDSW_delta']} more** identity switches than {baseline}"
-    elif r["IDSW_delta"] < 0:
-        how = f"**{-r['IDSW_delta']} fewer** identity switches than {baseline}"
-    else:
-        how = f"as many identity switches as {baseline}"
-    ratio = f" (ratio {_fmt(r['IDSW_ratio'], 'ratio')})" if r["IDSW_ratio"] is not None else ""
-    return f"**Verdict ({tracker}):** {figures}: {how}{ratio}; {diffs}."
-
-
-def _sequence_table(result: Mapping[str, Any], names: Sequence[str]) -> str:
-    trackers, compared, seqs = result["trackers"], result["compared"], result["sequences"]
-    header = ["sequence"] + [f"IDSW {t}" for t in trackers] + [f"Δ {t}" for t in compared]
-    header += ["recall", "gap frames", "GT/frame", "max GT", "pair IoU"]
-    body = []
-    for s in names:
-        q = seqs[s]
-        body.append(
-            [s]
-            + [_fmt(q["idsw"][t]) for t in trackers]
-            + [_fmt(q["idsw_delta"][t], "delta") for t in compared]
-            + [
-                _fmt(q["gaps"].get("detection_recall")),
-                _fmt(q["gaps"]["gap_frames"]),
-                f"{q['crowding']['mean_objects_per_frame']:.1f}",
-                _fmt(q["crowding"]["max_objects_per_frame"]),
-                _fmt(q["crowding"]["mean_pairwise_iou"]),
-            ]
-        )
-    return _table(header, body)
-
-
-def _correlation_section(result: Mapping[str, Any], names: Sequence[str], level: str) -> list[str]:
-    baseline, compared = result["baseline"], result["compared"]
-    if not compared:
-        return []
-    corr_rows = []
-    for t in compared:
-        for var, c in result["correlations"][t].items():
-            corr_rows.append(
-                [t, var, str(c["n"]), _fmt(c["pearson"]["r"]), _fmt(c["pearson"]["p"], "p"),
-                 _fmt(c["spearman"]["r"]), _fmt(c["spearman"]["p"], "p"), c["reason"] or ""]
-            )  # fmt: skip
-    out = [f"{level} What explains the IDSW delta (tracker - {baseline}, per sequence)", ""]
-    need = result.get("min_correlation_sequences", 0)
-    if len(names) < need:
-        out += [f"**Too small to read:** n = {len(names)} sequences (< {need}); shown for reference only.", ""]
-    return out + [_table(["tracker", "variable", "n", "Pearson r", "p", "Spearman ρ", "p", "note"], corr_rows), ""]
-
-
-def _settings_lines(result: Mapping[str, Any]) -> list[str]:
-    """Which settings each row used, and where they came from (tuned on the tuning split, or config)."""
-    settings = result.get("settings") or {}
-    lines = []
-    for t, used in settings.items():
-        if not used:
-            continue
-        a, m = used.get("association", {}), used.get("motion", {})
-        keys = ", ".join(f"{k} {v}" for k, v in sorted({**{k: a[k] for k in SHOWN_ASSOCIATION if k in a},
-                                                        **{k: v for k, v in m.items() if k in SHOWN_MOTION}}.items()))
-        lines.append(f"- {t}: {used.get('origin', 'config')}: {keys}")
-    return ["Settings (each model at its own; the test scenes are scored once, here):", "", *lines, ""] if lines else []
-
-
-def _ego_section(result: Mapping[str, Any], level: str) -> list[str]:
-    table = result.get("ego_compensation")
-    if not table:
-        return []
-    rows = [[t, _fmt(r["off"]["IDSW"]), _fmt(r["on"]["IDSW"]), _fmt(r["off"]["MOTA"]), _fmt(r["on"]["MOTA"]),
-             _fmt(r["off"]["IDF1"]), _fmt(r["on"]["IDF1"])] for t, r in table.items()]
-    return [f"{level} Ego-motion compensation off vs on (same settings otherwise)", "",
-            _table(["tracker", "IDSW off", "IDSW on", "MOTA off", "MOTA on", "IDF1 off", "IDF1 on"], rows), ""]
-
-
-def markdown_section(rows: list[dict[str, Any]], result: Mapping[str, Any], names: Sequence[str],
-                     level: str = "##") -> list[str]:
-    """Overall table, verdicts, per-sequence table and correlations of one detection source."""
-    baseline = result["baseline"]
-    overall = [r for r in rows if r["sequence"] == "OVERALL"]
-    by_tracker = {r["tracker"]: r for r in overall}
-    recall = result.get("detection_recall")
-    out = [f"{level} Overall", "", f"Detection recall (GT boxes matched by a detection): {_fmt(recall)}.", "",
-           _overall_table(overall, baseline), ""]
-    for t in result["compared"]:
-        out += [verdict_line(t, by_tracker[t], by_tracker[baseline], baseline, result), ""]
-    out += _settings_lines(result)
-    out += _ego_section(result, level)
-    out += [f"{level} Per sequence", "", _sequence_table(result, names), ""]
-    return out + _correlation_section(result, names, level)
-
-
-def markdown(rows: list[dict[str, Any]], result: Mapping[str, Any], names: Sequence[str], *, iou_threshold: float,
-             min_visibility: int) -> str:
-    """One detection source's comparison as Markdown: overall table, verdict, per sequence, correlations."""
-    out = markdown_header(result["trackers"], result["baseline"], names, iou_threshold=iou_threshold,
-                          min_visibility=min_visibility)
-    return "\n".join(out + markdown_section(rows, result, names) + [f"¹ {IDSW_CONVENTION}", ""])
-
-
-def markdown_sources(sections: Mapping[str, tuple[list[dict[str, Any]], Mapping[str, Any]]], names: Sequence[str], *,
-                     iou_threshold: float, min_visibility: int) -> str:
-    """Every detection source's comparison, one section each (``sections[source] = (rows, result)``)."""
-    first = next(iter(sections.values()))[1]
-    out = markdown_header(first["trackers"], first["baseline"], names, iou_threshold=iou_threshold,
-                          min_visibility=min_visibility)
-    for source, (rows, result) in sections.items():
-        flag = "" if result["meaningful"] else " — not meaningful"
-        out += [f"## Detections: {SOURCES.get(source, source)}{flag}", ""]
-        out += markdown_section(rows, result, names, level="###")
-    return "\n".join(out + [f"¹ {IDSW_CONVENTION}", ""])

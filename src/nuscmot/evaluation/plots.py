@@ -25,8 +25,10 @@ def _save(fig, path: str | Path) -> None:
     fig.savefig(path, format="png", metadata={"Software": None})
 
 
-def idsw_per_sequence(path: str | Path, names: Sequence[str], idsw: Mapping[str, Mapping[str, int]], baseline: str) -> None:
-    """Grouped bars: IDSW per tracker for every sequence."""
+def idsw_per_sequence(path: str | Path, names: Sequence[str], idsw: Mapping[str, Mapping[str, float]], baseline: str,
+                      runs: Mapping[str, Mapping[str, Sequence[float]]] | None = None) -> None:
+    """Grouped bars: IDSW per tracker for every sequence (the mean over its runs), with the range
+    over the runs (seeds, draws) as error bars where a tracker has several."""
     trackers = list(idsw)
     n, k = len(names), len(trackers)
     fig = _figure(min(max(6.0, 0.45 * n * k + 2), 24.0), 4.5)
@@ -35,8 +37,14 @@ def idsw_per_sequence(path: str | Path, names: Sequence[str], idsw: Mapping[str,
     width = 0.8 / k
     for i, t in enumerate(trackers):
         label = f"{t} (baseline)" if t == baseline else t
-        values = [idsw[t][s] for s in names]
-        ax.bar(x + (i - (k - 1) / 2) * width, values, width, label=label, color=_COLORS[i % len(_COLORS)])
+        values = np.asarray([idsw[t][s] for s in names], dtype=float)
+        spread = [runs[t][s] for s in names] if runs and len(runs[t][names[0]]) > 1 else None
+        yerr = None if spread is None else np.array([[v - min(r) for v, r in zip(values, spread)],
+                                                     [max(r) - v for v, r in zip(values, spread)]])
+        if spread is not None:
+            label += " (mean; bar: range over runs)"
+        ax.bar(x + (i - (k - 1) / 2) * width, values, width, label=label, color=_COLORS[i % len(_COLORS)],
+               yerr=yerr, capsize=2, error_kw={"elinewidth": 0.8})
     if n > 30:
         ax.set_xticks(x, names, rotation=90, fontsize=6)
     elif n > 6:
@@ -44,7 +52,7 @@ def idsw_per_sequence(path: str | Path, names: Sequence[str], idsw: Mapping[str,
     else:
         ax.set_xticks(x, names, fontsize=8)
     ax.set_xlim(-0.6, n - 0.4)
-    top = max([idsw[t][s] for t in trackers for s in names], default=0)
+    top = max([max(runs[t][s]) if runs else idsw[t][s] for t in trackers for s in names], default=0)
     ax.set_ylim(0, max(1, top) * 1.2)  # headroom for the legend
     ax.set_xlabel("test sequence")
     ax.set_ylabel("identity switches (IDSW)")
@@ -64,8 +72,10 @@ def delta_scatter(
     xlabel: str,
     title: str,
     baseline: str,
+    runs: Mapping[str, Sequence[Sequence[float]]] | None = None,
 ) -> None:
-    """Per-sequence IDSW delta vs an explanatory variable, with a least-squares line per tracker."""
+    """Per-sequence IDSW delta vs an explanatory variable, with a least-squares line per tracker;
+    ``runs[t][i]``: each run's delta at sequence i, drawn as small faint points (the per-seed spread)."""
     fig = _figure(6.4, 4.8)
     ax = fig.add_subplot()
     xs = np.asarray(x, dtype=float)
@@ -73,7 +83,12 @@ def delta_scatter(
     for i, (t, d) in enumerate(deltas.items()):
         ys = np.asarray(d, dtype=float)
         color = _COLORS[(i + 1) % len(_COLORS)]
-        ax.scatter(xs, ys, color=color, alpha=0.8, label=f"{t} - {baseline}")
+        each = (runs or {}).get(t)
+        if each and max(len(r) for r in each) > 1:
+            px = np.concatenate([np.full(len(r), xv) for xv, r in zip(xs, each)])
+            ax.scatter(px, np.concatenate([np.asarray(r, dtype=float) for r in each]), color=color, alpha=0.3, s=10,
+                       marker="_", label=f"{t}: each run (seed, draw)")
+        ax.scatter(xs, ys, color=color, alpha=0.8, label=f"{t} - {baseline}" + (" (mean over runs)" if each else ""))
         if len(xs) >= 2 and np.ptp(xs) > 0:
             slope, icept = np.polyfit(xs, ys, 1)
             line = np.linspace(xs.min(), xs.max(), 50)

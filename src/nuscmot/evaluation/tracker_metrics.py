@@ -18,26 +18,37 @@ from nuscmot.evaluation.metrics import (
     EvaluationConfig,
     evaluate_many,
 )
+from nuscmot.evaluation.classes import class_table
 from nuscmot.evaluation.sequences import load_gt, load_results
 
 log = logging.getLogger(__name__)
+CLASS_NOTE = ("per class: each class evaluated on its own GT and result boxes only (class-aware), "
+              "so the class counts need not add up to the overall ones")
+
+
+def load_sequences(results_dir: Path, mot_dir: Path, names: list[str]) -> dict[str, tuple]:
+    """``{name: (gt_rows, result_rows, length)}`` of every sequence."""
+    out = {}
+    for name in names:
+        gt = load_gt(mot_dir, name)
+        out[name] = (gt.rows, load_results(results_dir, name, gt.length), gt.length)
+    return out
 
 
 def evaluate_tracker(results_dir: Path, mot_dir: Path, names: list[str], cfg: EvaluationConfig):
     """Per-sequence + OVERALL rows (dicts keyed by ``COLUMNS``) and the per-sequence evaluations."""
-
-    def load(name: str):
-        gt = load_gt(mot_dir, name)
-        return gt.rows, load_results(results_dir, name, gt.length), gt.length
-
-    return evaluate_many(names, load, cfg)
+    loaded = load_sequences(results_dir, mot_dir, names)
+    return evaluate_many(names, loaded.__getitem__, cfg)
 
 
 def write_metrics_csv(path: Path, rows: dict[str, dict[str, Any]]) -> None:
     write_csv(path, COLUMNS, ([row[c] for c in COLUMNS] for row in rows.values()))
 
 
-def report(tracker: str, cfg: EvaluationConfig, rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def report(tracker: str, cfg: EvaluationConfig, rows: dict[str, dict[str, Any]],
+           classes: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The metrics JSON: per-sequence and overall rows, and (``classes``) per class
+    (:func:`nuscmot.evaluation.classes.class_table`)."""
     return {
         "tracker": tracker,
         "params": dataclasses.asdict(cfg),
@@ -45,6 +56,8 @@ def report(tracker: str, cfg: EvaluationConfig, rows: dict[str, dict[str, Any]])
         "columns": {c: COLUMN_HELP[c] for c in COLUMNS if c != "sequence"},
         "sequences": {name: row for name, row in rows.items() if name != "OVERALL"},
         "overall": rows["OVERALL"],
+        "classes": classes or {},
+        "class_note": CLASS_NOTE,
     }
 
 
@@ -62,9 +75,10 @@ def write_tracker_metrics(tracker: str, cfg: EvaluationConfig, results_dir: Path
     extra = sorted(f.stem for f in results_dir.glob("*.txt") if f.stem not in set(names))
     if extra:
         log.warning("ignoring %d result file(s) not in the seqmap: %s", len(extra), ", ".join(extra[:5]))
-    rows, _ = evaluate_tracker(results_dir, mot_dir, names, cfg)
+    loaded = load_sequences(results_dir, mot_dir, names)
+    rows, _ = evaluate_many(names, loaded.__getitem__, cfg)
     write_metrics_csv(out_csv, rows)
-    write_json(out_json, report(tracker, cfg, rows))
+    write_json(out_json, report(tracker, cfg, rows, class_table(loaded, cfg)))
     o = rows["OVERALL"]
     log.info(
         "%s: IDSW %s (TrackEval %s) MOTA %.3f IDF1 %.3f HOTA %.3f over %d sequences",

@@ -1,15 +1,15 @@
-"""Train TrackSSM on GT trajectories; early stopping and held-out metrics on the val ones.
+"""Train TrackSSM on GT trajectories; early stopping on the val ones.
 
     python -m nuscmot.stages.train_trackssm --params '<trackssm slice>' --train F.parquet \
-        --val F.parquet --runs-dir DIR --model F --heldout F.json
+        --val F.parquet --runs-dir DIR --model F --training F.json
 
 ``--train``: trajectories of the detector-train scenes (all cameras); ``--val``: those of the
 detector-val scenes (never test scenes). Writes the checkpoint (``--model``, with its model
 config and what it was trained on: the training trajectories' frame rate, measured from their
 timestamps, their image sizes and the box normalisation; ``run_tracker`` refuses sequences that
-differ), TensorBoard logs (``--runs-dir``) and ``--heldout``: mean IoU of 1-step and 3-step
-predictions of TrackSSM, the Kalman filter and constant position on the same held-out
-windows, overall, by class and continuous vs after a gap.
+differ), TensorBoard logs (``--runs-dir``) and ``--training``: the config, the data it was
+trained on and the training report (epochs, best epoch, why it stopped). The held-out
+comparison with the Kalman filter is ``heldout_trackssm``'s.
 """
 
 from __future__ import annotations
@@ -37,13 +37,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--val", required=True, type=Path, help="held-out trajectories (parquet)")
     p.add_argument("--runs-dir", required=True, type=Path, help="TensorBoard log folder")
     p.add_argument("--model", required=True, type=Path, help="output checkpoint")
-    p.add_argument("--heldout", required=True, type=Path, help="output held-out metrics (JSON)")
+    p.add_argument("--training", required=True, type=Path, help="output training report (JSON)")
     args = p.parse_args(argv)
     cfg = from_dict(TrainConfig, cli.load_params(args.params), where="trackssm")
 
     from nuscmot.tracking.trackssm.fit import train_trackssm
 
-    train_trackssm(cfg, args.train, args.val, args.runs_dir, args.model, args.heldout)
+    train_trackssm(cfg, args.train, args.val, args.runs_dir, args.model, args.training)
 
 
 if __name__ == "__main__":

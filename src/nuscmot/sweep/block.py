@@ -13,6 +13,7 @@ Leak-free by construction: :func:`check_tuning_split` refuses a seqmap that name
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import tempfile
 import time
@@ -26,6 +27,7 @@ from nuscmot.common.mot import read_mot, read_seqmap, write_mot
 from nuscmot.evaluation.metrics import EvaluationConfig, evaluate_many
 from nuscmot.evaluation.sequences import load_gt
 from nuscmot.sweep.grid import MOTION_SEP
+from nuscmot.sweep.selection import SEQUENCE_METRICS
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +59,9 @@ def split_values(tracker: str, values: Mapping[str, Any]) -> tuple[dict, dict]:
 
 def run_cell(tracker_name: str, association: Mapping[str, Any], motion: Mapping[str, Any], score_transform: Any,
              model: str | None, gts: Mapping[str, Any], mot_dir: Path, dets_dir: Path, cfg: EvaluationConfig,
-             scratch: Path) -> dict[str, Any]:
+             scratch: Path) -> dict[str, dict[str, Any]]:
     """Track every sequence of ``gts`` (ground truth read once per block) with one cell's settings;
-    the OVERALL metrics over the sequences."""
+    the metrics rows (every sequence's, and ``OVERALL``)."""
     from nuscmot.tracking.run import motion_factory, track_one
     from nuscmot.tracking.config import AssociationConfig
     from nuscmot.tracking.scores import ScoreTransform
@@ -74,7 +76,24 @@ def run_cell(tracker_name: str, association: Mapping[str, Any], motion: Mapping[
         write_mot(scratch / f"{name}.txt", rows, "result")
         results[name] = read_mot(scratch / f"{name}.txt", "result")
     rows, _ = evaluate_many(names, lambda n: (gts[n].rows, results[n], gts[n].length), cfg)
-    return rows["OVERALL"]
+    return rows
+
+
+def config_cell(tracker: str, params: Mapping[str, Any]) -> str | None:
+    """The cell whose values are the config's own (its association and motion slices, defaults
+    filled in), or None where the config's values are not a cell of the grid."""
+    from nuscmot.tracking.config import AssociationConfig
+    from nuscmot.tracking.kalman import KalmanConfig
+    from nuscmot.tracking.trackssm.config import TrackSSMMotionConfig
+
+    motion_cls = {"kalman": KalmanConfig, "trackssm": TrackSSMMotionConfig}[tracker]
+    motion = dataclasses.asdict(from_dict(motion_cls, params.get("motion") or {}, where=f"tracking.motion.{tracker}"))
+    base = {**dataclasses.asdict(from_dict(AssociationConfig, params.get("cfg") or {}, where="tracking.association")),
+            **{f"{tracker}{MOTION_SEP}{k}": v for k, v in motion.items()}}
+    for cell in params["cells"]:
+        if all(k in base and base[k] == v for k, v in cell["values"].items()):
+            return cell["name"]
+    return None
 
 
 def run_block(tracker_name: str, params: Mapping[str, Any], model: str | None, names: Sequence[str],
@@ -90,10 +109,11 @@ def run_block(tracker_name: str, params: Mapping[str, Any], model: str | None, n
             a, m = split_values(tracker_name, cell["values"])
             association = {**params.get("cfg", {}), **a}
             motion = {**params.get("motion", {}), **m}
-            overall = run_cell(tracker_name, association, motion, params.get("score_transform"), model, gts,
-                               mot_dir, dets_dir, cfg, Path(tmp))
+            rows = run_cell(tracker_name, association, motion, params.get("score_transform"), model, gts,
+                            mot_dir, dets_dir, cfg, Path(tmp))
             out.append({"cell": cell["name"], "values": cell["values"], "association": association,
-                        "motion": motion, "overall": overall})
+                        "motion": motion, "overall": rows["OVERALL"],
+                        "sequences": {n: {m: rows[n][m] for m in SEQUENCE_METRICS} for n in names}})
     return out
 
 
@@ -109,7 +129,7 @@ def sweep_block(tracker: str, source: str, params: Mapping[str, Any], model: str
     t0 = time.perf_counter()
     rows = run_block(tracker, params, model, names, mot_dir, dets_dir)
     write_json(out, {"tracker": tracker, "run": run or tracker, "source": source, "split": "tune", "sequences": names,
-                     "rows": rows})
+                     "rows": rows, "config_cell": config_cell(tracker, params)})
     log.info("%s on %s: %d cells on %d tuning sequences in %.1f s", tracker, source, len(rows), len(names),
              time.perf_counter() - t0)
     return rows

@@ -32,6 +32,9 @@ class Objective:
     goal: str = limited("min", enum=GOALS)
     guard_metric: str | None = limited("MOTA", enum=(*GUARD_METRICS, None))  # None: no guard
     guard_points: float = limited(0.5, **AT_LEAST_0)
+    # keep the config's cell unless the best beats it beyond the noise (paired test at alpha)
+    require_significance: bool = True
+    alpha: float = limited(0.05, exclusiveMinimum=0, exclusiveMaximum=1)
 
     def __post_init__(self) -> None:
         check_fields(self, "sweep.objective")

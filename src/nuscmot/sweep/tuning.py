@@ -1,5 +1,7 @@
 """The sweep's summary: every cell's metrics, the tuned cell per detection source and motion
-model (best.json, what ``run_tracker --tuned`` reads) and IDSW heatmaps over the grid."""
+model (best.json, what ``run_tracker --tuned`` reads: the objective's best cell where it beats the
+config's own cell beyond the noise, else the config cell, :mod:`nuscmot.sweep.selection`) and
+IDSW heatmaps over the grid."""
 
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ from nuscmot.common.errors import InputError
 from nuscmot.common.io import atomic_dir, read_json, write_csv, write_json
 from nuscmot.common.runs import parse_tracker_run
 from nuscmot.sweep import grid, plots
-from nuscmot.sweep.summary import METRICS, SweepConfig, best_cells, summary_row
+from nuscmot.sweep.selection import pick
+from nuscmot.sweep.summary import METRICS, SweepConfig, summary_row
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +53,9 @@ def collect(cfg: SweepConfig, trackers: list[str], blocks: Sequence[Path]) -> tu
         keys += [k for k in sorted(cfg.tracker_grid(tracker)) if k not in keys]
         for cell, r in zip(cells, doc["rows"]):
             row = summary_row(run, cell.name, cell.values, r["overall"], str(path))
-            rows.append({"source": source, **row, "_association": r["association"], "_motion": r["motion"]})
+            extra = {"_sequences": r["sequences"]} if isinstance(r.get("sequences"), dict) else {}
+            rows.append({"source": source, **row, "_association": r["association"], "_motion": r["motion"],
+                         "_config_cell": doc.get("config_cell"), **extra})
     return keys, rows
 
 
@@ -114,6 +119,12 @@ def best_report(cfg: SweepConfig, best: dict[str, dict[str, Any]]) -> dict[str, 
             "candidates": b["candidates"],
             "cells": b["cells"],
             "guard_best": b["guard_best"],
+            "chosen": b["chosen"],
+            "best_cell": b["best_cell"],
+            "config_cell": b["config_cell"],
+            "config_in_grid": b["config_in_grid"],
+            "beats_config": b["beats_config"],
+            "reason": b["reason"],
         }
 
     return {
@@ -127,13 +138,22 @@ def best_report(cfg: SweepConfig, best: dict[str, dict[str, Any]]) -> dict[str, 
     }
 
 
+def pick_per_tracker(cfg: SweepConfig, rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The chosen cell per tracker of one source (:func:`nuscmot.sweep.selection.pick`)."""
+    out = {}
+    for tracker in dict.fromkeys(r["tracker"] for r in rows):
+        mine = [r for r in rows if r["tracker"] == tracker]
+        out[tracker] = pick(cfg.objective, mine, mine[0].get("_config_cell"))
+    return out
+
+
 def summarise_sweep(cfg: SweepConfig, trackers: list[str], blocks: Sequence[Path], out_csv: Path, out_best: Path,
                     heatmaps_dir: Path) -> dict[str, dict[str, Any]]:
     """The sweep's summary table, best.json (the chosen cell per source and motion model) and
     the IDSW heatmaps; returns the best cells."""
     keys, rows = collect(cfg, trackers, blocks)
     sources = list(dict.fromkeys(r["source"] for r in rows))
-    best = {s: best_cells([r for r in rows if r["source"] == s], cfg.objective) for s in sources}
+    best = {s: pick_per_tracker(cfg, [r for r in rows if r["source"] == s]) for s in sources}
     write_summary(out_csv, keys, rows)
     with atomic_dir(heatmaps_dir) as tmp:
         for s in sources:
@@ -142,8 +162,8 @@ def summarise_sweep(cfg: SweepConfig, trackers: list[str], blocks: Sequence[Path
     for s, per in best.items():
         for tracker, b in per.items():
             r = b["row"]
-            log.info("%s on %s: best cell %s (IDSW %s, MOTA %.4f, IDF1 %.4f) of %d", tracker, s, b["cell"], r["IDSW"],
-                     r["MOTA"] or 0.0, r["IDF1"] or 0.0, b["cells"])
+            log.info("%s on %s: cell %s (IDSW %s, MOTA %.4f, IDF1 %.4f) of %d: %s", tracker, s, b["cell"], r["IDSW"],
+                     r["MOTA"] or 0.0, r["IDF1"] or 0.0, b["cells"], b["reason"])
     return best
 
 
@@ -153,11 +173,11 @@ def pick_tuned(cfg: SweepConfig, trackers: list[str], block: Path, out: Path) ->
     file per run, so a change to one model's block re-tunes and reruns that model alone."""
     _, rows = collect(cfg, trackers, [block])
     (source,) = {r["source"] for r in rows}
-    ((run, chosen),) = best_cells(rows, cfg.objective).items()
+    ((run, chosen),) = pick_per_tracker(cfg, rows).items()
     model = parse_tracker_run(run)[0]
     doc = {**best_report(cfg, {source: {model: chosen}}), "run": run}
     write_json(out, doc)
     r = chosen["row"]
-    log.info("%s on %s: tuned cell %s (IDSW %s, MOTA %.4f) of %d", run, source, chosen["cell"], r["IDSW"],
-             r["MOTA"] or 0.0, chosen["cells"])
+    log.info("%s on %s: cell %s (IDSW %s, MOTA %.4f) of %d: %s", run, source, chosen["cell"], r["IDSW"],
+             r["MOTA"] or 0.0, chosen["cells"], chosen["reason"])
     return doc

@@ -112,8 +112,9 @@ def tuned_settings(path: Path, source: str, tracker: str) -> dict[str, Any]:
     doc = read_json(path)
     try:
         best = doc["sources"][source][tracker]
+        selection = {k: best[k] for k in ("chosen", "best_cell", "config_cell", "beats_config", "reason") if k in best}
         return {"association": dict(best["association"]), "motion": dict(best["motion"]), "cell": best["cell"],
-                "split": doc.get("split", "tune")}
+                "split": doc.get("split", "tune"), "selection": selection or None}
     except (KeyError, TypeError):
         raise InputError(path, f"holds no tuned settings of {tracker} on {source} detections (rerun sweep_tracking)") from None
 
@@ -126,7 +127,7 @@ def settings(params: dict[str, Any], tracker: str, tuned: Path | None, source: s
             raise InputError("--source", "--tuned needs the detection source (--source detector|gt)")
         best = tuned_settings(tuned, source, tracker)
         out.update(association=best["association"], motion=best["motion"],
-                   origin=f"tuned on {best['split']} ({best['cell']})", tuned_from=str(tuned))
+                   origin=f"tuned on {best['split']} ({best['cell']})", tuned_from=str(tuned), selection=best["selection"])
     if ego is not None:
         base = bool(out["association"].get("ego_compensation", False))
         out["association"]["ego_compensation"] = {"on": True, "off": False, "flip": not base}[ego]

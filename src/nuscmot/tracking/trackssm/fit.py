@@ -1,6 +1,7 @@
 """TrackSSM training as one job: read the trajectories, train (early stopping on the held-out
-loss, TensorBoard scalars), measure held-out prediction IoU against Kalman and constant
-position, and write the checkpoint (with what it was trained on) and the held-out report."""
+loss, TensorBoard scalars) and write the checkpoint (with what it was trained on) and the
+training report. The held-out comparison with the Kalman filter and constant position is its
+own job (:func:`measure_heldout`): it depends on the Kalman slice, which never retrains TrackSSM."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import torch
 from nuscmot.common.device import resolve_device
 from nuscmot.common.errors import InputError, TrainingError
 from nuscmot.common.io import write_json
-from nuscmot.tracking.trackssm.checkpoint import TrainedOn, save_checkpoint
+from nuscmot.tracking.kalman import KalmanConfig
+from nuscmot.tracking.trackssm.checkpoint import TrainedOn, load_checkpoint, save_checkpoint
 from nuscmot.tracking.trackssm.data import TrackTable, build_tracks, frame_rate, image_sizes, read_trajectories
 from nuscmot.tracking.trackssm.train import TrainConfig, heldout_metrics, train
 
@@ -54,30 +56,22 @@ def load_tracks(train_path: Path, val_path: Path) -> tuple[TrackTable, TrackTabl
     return train_table, val_table, trained_on
 
 
-def fit_and_measure(cfg: TrainConfig, train_table: TrackTable, val_table: TrackTable, device: torch.device,
-                    runs_dir: Path):
-    """(model, training report, held-out metrics), with TensorBoard scalars in ``runs_dir``."""
+def fit(cfg: TrainConfig, train_table: TrackTable, val_table: TrackTable, device: torch.device, runs_dir: Path):
+    """(model, training report), with TensorBoard scalars in ``runs_dir``."""
     from torch.utils.tensorboard import SummaryWriter
 
     runs_dir.mkdir(parents=True, exist_ok=True)
     with SummaryWriter(str(runs_dir)) as writer:
         try:
-            model, report = train(cfg, train_table, val_table, device=device, writer=writer)
+            return train(cfg, train_table, val_table, device=device, writer=writer)
         except FloatingPointError as exc:
             raise TrainingError(str(exc)) from None
-        metrics = heldout_metrics(model, val_table, cfg, device=device)
-        for name in ("trackssm", "kalman", "constant_position"):
-            for key in ("iou_1step", "iou_3step"):
-                value = metrics["overall"].get(name, {}).get(key) if metrics["overall"] else None
-                if value is not None:
-                    writer.add_scalar(f"heldout/{name}/{key}", value)
-    return model, report, metrics
 
 
 def train_trackssm(cfg: TrainConfig, train_path: Path, val_path: Path, runs_dir: Path, model_path: Path,
-                   heldout_path: Path) -> dict:
-    """Train TrackSSM on ``train_path``'s trajectories; write the checkpoint and the held-out
-    report; return the held-out metrics."""
+                   training_path: Path) -> dict:
+    """Train TrackSSM on ``train_path``'s trajectories (early stopping on ``val_path``'s); write
+    the checkpoint and the training report; return the report."""
     try:
         cfg.model_config()
     except ValueError as exc:
@@ -86,15 +80,34 @@ def train_trackssm(cfg: TrainConfig, train_path: Path, val_path: Path, runs_dir:
     device = resolve_device(cfg.device, "trackssm")
     train_table, val_table, trained_on = load_tracks(train_path, val_path)
     log.info("training on %d tracks, held out %d tracks, device %s", len(train_table), len(val_table), device)
-    model, report, metrics = fit_and_measure(cfg, train_table, val_table, device, runs_dir)
+    model, report = fit(cfg, train_table, val_table, device, runs_dir)
     minutes = report.pop("minutes")
     cfg_dict = dataclasses.asdict(cfg)
     meta = {"trackssm": cfg_dict, "best_epoch": report["best_epoch"], "parameters": model.n_parameters}
     save_checkpoint(model_path, model.cpu(), trained_on, meta=meta)
-    data = {"frame_rate": trained_on.frame_rate, "image_sizes": [list(wh) for wh in trained_on.image_sizes]}
-    write_json(heldout_path, {"config": cfg_dict, "trained_on": data, "training": report, "heldout": metrics})
+    doc = {"config": cfg_dict, "trained_on": trained_on_json(trained_on), "training": report}
+    write_json(training_path, doc)
     log.info("trained %d epochs in %.1f min (best %d, stopped by %s)", report["epochs_run"], minutes,
              report["best_epoch"], report["stopped_by"])
+    return doc
+
+
+def trained_on_json(trained_on: TrainedOn) -> dict:
+    return {"frame_rate": trained_on.frame_rate, "image_sizes": [list(wh) for wh in trained_on.image_sizes]}
+
+
+def measure_heldout(model_path: Path, val_path: Path, kalman: KalmanConfig, out: Path) -> dict:
+    """Held-out prediction IoU of the trained model, of the Kalman filter the tracker runs
+    (``kalman``: the ``tracking.motion.kalman`` slice, its velocity noise scaled to the training
+    trajectories' frame rate as ``run_tracker`` scales it) and of constant position, on the same
+    held-out windows; written to ``out``."""
+    torch.set_num_threads(1)
+    model, trained_on, meta = load_checkpoint(model_path)
+    cfg = TrainConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in meta["trackssm"].items()})
+    val_table = build_tracks(read_trajectories(val_path))
+    metrics = heldout_metrics(model, val_table, cfg, frame_rate=trained_on.frame_rate, kalman=kalman)
+    write_json(out, {"trained_on": trained_on_json(trained_on), "kalman": dataclasses.asdict(kalman),
+                     "kalman_velocity_weight": kalman.velocity_weight(trained_on.frame_rate), "heldout": metrics})
     if metrics["overall"]:
         log.info("held-out prediction IoU:\n%s", format_table(metrics))
     return metrics

@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from nuscmot.common.device import DEVICES
 from nuscmot.common.fields import AT_LEAST_0, AT_LEAST_1, NON_EMPTY_SET, POSITIVE, UNIT, check_fields, limited
 from nuscmot.tracking.boxes import cxcywh_to_tlwh, iou_pairs, tlwh_to_cxcywh, tlwh_to_xyah, xyah_to_tlwh
-from nuscmot.tracking.kalman import KalmanFilter
+from nuscmot.tracking.kalman import KalmanConfig, KalmanFilter
 from nuscmot.tracking.trackssm.data import CLASS_NAMES, Batch, TrackTable, make_batch, sample_index
 from nuscmot.tracking.trackssm.model import HEADS, ModelConfig, TrackSSM, generalized_iou, history_features, s2l_targets
 
@@ -268,13 +268,18 @@ def evaluate_loss(model: TrackSSM, batches: list[dict[str, torch.Tensor]], steps
 
 
 # -- held-out prediction error -------------------------------------------------------------
-def heldout_metrics(model: TrackSSM, table: TrackTable, cfg: TrainConfig, *, device=torch.device("cpu")) -> dict:
-    """Mean IoU of 1-step and 3-step predictions of TrackSSM, the Kalman filter and constant
+def heldout_metrics(model: TrackSSM, table: TrackTable, cfg: TrainConfig, *, frame_rate: float,
+                    kalman: KalmanConfig | None = None, device=torch.device("cpu")) -> dict:
+    """Mean IoU of 1-step and 3-step predictions of TrackSSM, the Kalman filter the tracker runs
+    (``kalman``, default :class:`KalmanConfig`'s, with its velocity noise scaled to the
+    trajectories' ``frame_rate`` as ``run_tracker`` scales it) and constant
     position on the same held-out windows (same jittered observations, same gaps; see the
     EVAL_* protocol constants), overall, by class and by history ("continuous" vs
     "after_gap": the last ``history`` observations contain a gap filled by interpolation, as
     the tracker's re-anchoring does). The 3-step prediction rolls forward over two frames
     without observation."""
+    kalman = kalman or KalmanConfig()
+    kf = KalmanFilter(kalman.std_weight_position, kalman.velocity_weight(frame_rate))
     samples = sample_index(table)
     rng = np.random.default_rng(cfg.seed + 2)
     before = max(cfg.history, EVAL_CONTEXT)
@@ -285,10 +290,10 @@ def heldout_metrics(model: TrackSSM, table: TrackTable, cfg: TrainConfig, *, dev
                        jitter=EVAL_JITTER, drop_prob=EVAL_DROP_PROB, shift_prob=0.0, rng=rng, rollout_gap=EVAL_STEPS)
         parts.append(b)
         preds["trackssm"].append(trackssm_rollout(model, b, cfg.history, EVAL_STEPS, device))
-        preds["kalman"].append(kalman_rollout(b, EVAL_STEPS))
+        preds["kalman"].append(kalman_rollout(b, EVAL_STEPS, kf))
         preds["constant_position"].append(np.repeat(b.history[:, -1:], EVAL_STEPS, axis=1))
     if not parts:
-        return {"n_samples": 0, "overall": {}, "by_class": {}, "by_history": {}}
+        return {"n_samples": 0, "overall": {}, "by_class": {}, "by_history": {}, "kalman": kalman_used(kf, frame_rate)}
     target = np.concatenate([b.target for b in parts])
     valid = np.concatenate([b.target_valid for b in parts])
     cls = np.concatenate([b.cls for b in parts])
@@ -316,7 +321,14 @@ def heldout_metrics(model: TrackSSM, table: TrackTable, cfg: TrainConfig, *, dev
         "overall": summary(everything),
         "by_class": {CLASS_NAMES[c - 1] if 1 <= c <= 7 else str(c): summary(cls == c) for c in sorted(set(cls.tolist()))},
         "by_history": {"continuous": summary(~gap), "after_gap": summary(gap)},
+        "kalman": kalman_used(kf, frame_rate),
     }
+
+
+def kalman_used(kf: KalmanFilter, frame_rate: float) -> dict:
+    """What the held-out Kalman filter was: its noise weights at the trajectories' frame rate."""
+    return {"frame_rate": frame_rate, "std_weight_position": kf.std_weight_position,
+            "std_weight_velocity": kf.std_weight_velocity}
 
 
 @torch.inference_mode()
@@ -326,8 +338,8 @@ def trackssm_rollout(model: TrackSSM, batch: Batch, history: int, steps: int, de
     return torch.stack(out, dim=1).to("cpu", torch.float64).numpy()
 
 
-def kalman_rollout(batch: Batch, steps: int, kf: KalmanFilter = KalmanFilter()) -> np.ndarray:
-    """ByteTrack's Kalman filter run over each window's history (in pixels, starting at the
+def kalman_rollout(batch: Batch, steps: int, kf: KalmanFilter) -> np.ndarray:
+    """The Kalman filter ``kf`` (the tracker's, at the data's frame rate) run over each window's history (in pixels, starting at the
     first real position), then ``steps`` predictions (updated where observations are fed)."""
     k, before, _ = batch.history.shape
     scale = np.concatenate([batch.img, batch.img], axis=1)[:, None, :]
