@@ -19,8 +19,9 @@ def markdown_header(trackers: Sequence[str], baseline: str, names: Sequence[str]
     return [
         f"# Identity switches: {' vs '.join(trackers)} (baseline: {baseline})",
         "",
-        f"{len(names)} test sequences, IoU >= {iou_threshold:g} to match{vis}. Same detections and "
-        "association for every tracker; only the motion model differs. A tracker with several runs (training "
+        f"{len(names)} test sequences, IoU >= {iou_threshold:g} to match{vis}. Every tracker runs on the same "
+        "detections of a source through the same association code; each model at its own settings (under "
+        "Settings: tuned on the tuning split, or the config's). A tracker with several runs (training "
         "seeds, GT-degradation draws) is shown as the mean over its runs; every difference is paired with the "
         "baseline's run on the same detections.",
         "",
