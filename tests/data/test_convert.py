@@ -341,6 +341,21 @@ def test_missing_image(tiny_config, tiny_converted, broken_root, tmp_path, split
     assert err.path == str(broken_root / rec["filename"])
 
 
+def test_truncated_image(tiny_config, tiny_converted, broken_root, tmp_path):
+    """A JPEG cut short (libjpeg would only warn later, with no file name) stops convert."""
+    path = broken_root / tiny_converted.version / "sample_data.json"
+    records = json.loads(path.read_text())
+    rec = next(r for r in records if r["is_key_frame"] and "CAM_FRONT/" in r["filename"])
+    cut = broken_root / "cut" / rec["filename"]
+    cut.parent.mkdir(parents=True)
+    cut.write_bytes((broken_root / rec["filename"]).read_bytes()[:3000])
+    rec["filename"] = f"cut/{rec['filename']}"
+    path.write_text(json.dumps(records))
+    err = expect_input_error(tiny_config, tiny_converted.version, broken_root, tmp_path,
+                             r"truncated JPEG \(no end-of-image marker FF D9\), image of sample_data")
+    assert err.path == str(cut)
+
+
 def test_missing_splits_file(tiny_config, tiny_converted, broken_root, tmp_path):
     (broken_root / tiny_converted.version / "splits.json").unlink()
     expect_input_error(tiny_config, tiny_converted.version, broken_root, tmp_path, "missing splits file")

@@ -55,6 +55,13 @@ def small_detector_cfg(**changes) -> dict:
     return cfg
 
 
+def state_folder(state_dir: Path) -> Path:
+    """The one per-fingerprint folder of a state dir a test trained one config into."""
+    folders = [p for p in Path(state_dir).iterdir() if p.is_dir()]
+    assert len(folders) == 1, folders
+    return folders[0]
+
+
 def train_paths(root: Path, data: SimpleNamespace):
     from nuscmot.detector.trainer import TrainPaths
 

@@ -46,3 +46,27 @@ def test_no_detections_is_zero_not_an_error(toy_coco):
     ids = sorted(coco.getImgIds())
     m = coco_metrics(coco, [], ids)
     assert m["AP50"] == 0.0 and m["detections"] == 0
+
+
+def test_metrics_md_says_whether_the_checkpoint_was_a_capped_run():
+    """The line under the title: the caps the run was shortened by, uncapped, or not recorded."""
+    from nuscmot.detector.config import DetectorConfig
+    from nuscmot.detector.evaluate import markdown
+    from nuscmot.detector.training.caps import run_caps
+
+    cfg = DetectorConfig(max_iters_per_epoch=75, max_val_images=240, max_train_images=5000)
+    capped = run_caps(cfg, train_total=2880, train_used=2880, batches=360, iters=75, images_per_iter=8, val_total=960)
+    assert capped["caps"] == {"max_iters_per_epoch": 75, "max_val_images": 240}  # 5000 of 2880 leaves nothing out
+    uncapped = run_caps(DetectorConfig(max_iters_per_epoch=400), train_total=2880, train_used=2880, batches=360,
+                        iters=360, images_per_iter=8, val_total=960)
+    assert uncapped["caps"] == {}
+    split = {"images": 1, "AP": 0.1, "AP50": 0.2, "AP75": 0.0, "AR100": 0.3, "per_class_AP50": {"car": 0.2}}
+    lines = {}
+    for name, training in (("capped", capped), ("uncapped", uncapped), ("old", None)):
+        result = {"checkpoint": {"model": "yolox_nano", "epoch": 4, "training": training},
+                  "splits": {"val": split, "test_front": split}}
+        lines[name] = markdown(result).splitlines()[2]
+    assert lines["capped"] == ("CAPPED RUN (not the full recipe): max_iters_per_epoch 75 (600 of 2,880 images an "
+                               "epoch), max_val_images 240 (240 of 960 val images in the in-training evaluation)")
+    assert lines["uncapped"].startswith("Training: uncapped")
+    assert lines["old"].startswith("Training caps: not recorded in this checkpoint")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -13,7 +14,12 @@ from nuscmot.stages import evaluate_detector, infer, train
 from nuscmot.common.mot import read_mot, read_seqmap
 from nuscmot.detector import checkpoint as ckpt_io
 
+from .helpers import state_folder
+
 pytestmark = pytest.mark.slow
+
+# the tiny config's max_iters_per_epoch 3 (batch 4) leaves out most of each epoch's images
+CAPPED_TINY = r"CAPPED RUN \(not the full recipe\): max_iters_per_epoch 3 \(12 of \d+ images an epoch\)$"
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, tiny_config, tiny_converted):
@@ -35,7 +41,7 @@ def trained(tmp_path_factory, tiny_config, tiny_converted):
 
 def test_training_outputs(trained, tiny_config):
     _, paths = trained
-    state = ckpt_io.load(paths["state"] / "latest.pth")
+    state = ckpt_io.load(state_folder(paths["state"]) / "latest.pth")
     assert state["epoch"] == 2 and [r["phase"] for r in state["history"]] == [1, 2]
     assert all(np.isfinite(r["total_loss"]) for r in state["history"])
     best = ckpt_io.read_model(paths["best"], 7)
@@ -44,6 +50,9 @@ def test_training_outputs(trained, tiny_config):
     ckpt_io.read_model(paths["latest"], 7)
     log = paths["train_log"].read_text()
     assert "phase 1: backbone frozen" in log and "phase 2: backbone unfrozen" in log and "val AP50" in log
+    # a run shortened by a demo cap says so, once, and its checkpoints record it (for metrics.md)
+    assert len(re.findall(CAPPED_TINY, log, re.M)) == 1, log
+    assert best["training"]["caps"] == {"max_iters_per_epoch": 3}
     resolved = json.loads(paths["config"].read_text())
     assert resolved["detector"]["freeze_epochs"] == 1 and resolved["model_config"]["model"] == "yolox_nano"
     assert list(paths["runs"].glob("events.out.tfevents.*"))
@@ -66,6 +75,8 @@ def test_evaluate_detector_writes_json_and_markdown(trained, tiny_config, tiny_c
     assert result["splits"]["val"]["AP50"] == pytest.approx(ckpt_io.read_model(paths["best"])["metrics"]["AP50"])
     text = md.read_text()
     assert "| val |" in text and "| test_front |" in text and "| car |" in text
+    assert re.search(CAPPED_TINY, text.splitlines()[2]), text[:400]
+    assert result["checkpoint"]["training"]["caps"] == {"max_iters_per_epoch": 3}
 
 
 def test_infer_writes_a_det_file_per_sequence(trained, tiny_config, tiny_converted):

@@ -18,7 +18,7 @@ from nuscmot.detector import checkpoint as ckpt_io
 from nuscmot.detector.config import detector_config
 from nuscmot.detector.trainer import DistContext, train
 
-from .helpers import small_detector_cfg, train_paths
+from .helpers import small_detector_cfg, state_folder, train_paths
 
 pytestmark = pytest.mark.slow
 
@@ -37,7 +37,7 @@ def test_resume_after_interrupt_equals_straight_run(tmp_path, toy_coco):
     resumed = train_paths(tmp_path / "b", toy_coco)
     assert train(cfg, resumed, max_epochs_this_run=1, env={}) is None  # stopped after epoch 1
     assert not resumed.best.exists() and not resumed.latest.exists()
-    assert ckpt_io.load(resumed.state_dir / "latest.pth")["epoch"] == 1
+    assert ckpt_io.load(state_folder(resumed.state_dir) / "latest.pth")["epoch"] == 1
     train(cfg, resumed, env={})
 
     for name in ("latest", "best"):
@@ -51,7 +51,8 @@ def test_resume_after_interrupt_equals_straight_run(tmp_path, toy_coco):
     assert list(straight.runs_dir.glob("events.out.tfevents.*"))
     resolved = json.loads(straight.config_out.read_text())
     assert resolved["model_config"]["num_classes"] == 7 and resolved["derived"]["total_epochs"] == 3
-    assert sorted(p.name for p in straight.state_dir.glob("epoch_*.pth")) == ["epoch_0002.pth", "epoch_0003.pth"]
+    assert sorted(p.name for p in state_folder(straight.state_dir).glob("epoch_*.pth")) == [
+        "epoch_0002.pth", "epoch_0003.pth"]
     best = ckpt_io.read_model(straight.best, 7)
     assert best["model_config"]["model"] == "yolox_nano" and "AP50" in best["metrics"]
 
@@ -93,20 +94,10 @@ def test_non_finite_loss_stops_with_training_error_and_keeps_checkpoint(tmp_path
     paths = train_paths(tmp_path, toy_coco)
     with pytest.raises(TrainingError, match=r"non-finite loss \(nan\) at epoch 2, iteration 1.*last good checkpoint"):
         train(detector_config(small_detector_cfg()), paths, env={})
-    state = ckpt_io.load(paths.state_dir / "latest.pth")
+    state = ckpt_io.load(state_folder(paths.state_dir) / "latest.pth")
     assert state["epoch"] == 1
     assert all(torch.isfinite(v).all() for v in state["model"].values() if v.is_floating_point())
     assert not paths.best.exists() and not paths.latest.exists()
-
-
-def test_changed_config_starts_fresh(tmp_path, toy_coco, caplog):
-    paths = train_paths(tmp_path, toy_coco)
-    train(detector_config(small_detector_cfg()), paths, max_epochs_this_run=1, env={})
-    assert (paths.state_dir / "epoch_0001.pth").is_file()
-    with caplog.at_level(logging.INFO, logger="nuscmot.detector.trainer"):
-        train(detector_config(small_detector_cfg(seed=1)), paths, max_epochs_this_run=0, env={})
-    assert "fingerprint changed): starting fresh" in caplog.text
-    assert not list(paths.state_dir.glob("*.pth"))
 
 
 def test_missing_pretrained_without_allow_scratch_is_an_input_error(tmp_path, toy_coco):

@@ -313,6 +313,29 @@ def corrupt_jpeg_train(workers: int):
     return case
 
 
+def truncate(path: Path, size: int = 3000) -> None:
+    """Cut a JPEG short (libjpeg only warns, and cv2.imread returns a grey-filled frame)."""
+    data = path.read_bytes()
+    path.unlink()  # (may be a link into the shared dataroot)
+    path.write_bytes(data[:size])
+
+
+def truncated_jpeg(stage: str):
+    def case(run):
+        root = run.dataroot_copy(images=True)
+        if stage == "train":
+            for path in coco_images(run, "train", root):  # every one: whichever the first batch reads
+                truncate(path)
+            return run.train(image_root=root, workers=0)
+        if stage == "evaluate_detector":
+            truncate(coco_images(run, "val", root)[5])
+            return run.evaluate_detector(image_root=root)
+        truncate(sequence_images(run, root)[2])
+        return run.convert(dataroot=root) if stage == "convert" else run.infer(image_root=root)
+
+    return case
+
+
 def negative_box(split: str):
     def case(run):
         def edit(data):
@@ -498,12 +521,18 @@ CASES = [
          r"\(config convert\.category_map\.car\) matches no category of this dataset"),
     Case("unknown class in the mapping", unknown_class,
          r"error: --params \[convert\.category_map\.tram\]: class 'tram' is not one of classes .*"),
-    # images (the detector's data loading names the file; convert only checks existence)
+    # images (the detector's data loading names the file; convert checks existence and the file's end)
     Case("corrupt JPEG (infer)", corrupt_jpeg_infer, rf"error: {P}/samples/CAM_FRONT/{P}\.jpg: cannot decode image"),
     Case("corrupt JPEG (evaluate_detector)", corrupt_jpeg_evaluate_detector,
          rf"error: {P}/samples/CAM_\w+/{P}\.jpg: cannot decode image"),
     Case("corrupt JPEG (train, workers 0)", corrupt_jpeg_train(0), rf"error: {P}/samples/CAM_\w+/{P}\.jpg: cannot decode image"),
     Case("corrupt JPEG (train, workers 2)", corrupt_jpeg_train(2), rf"error: {P}/samples/CAM_\w+/{P}\.jpg: cannot decode image"),
+    Case("truncated JPEG (convert)", truncated_jpeg("convert"),
+         rf"error: {P}/samples/CAM_FRONT/{P}\.jpg: truncated JPEG \(no end-of-image marker FF D9\), "
+         r"image of sample_data \w+ \(v1\.0-synth/sample_data\.json\)"),
+    *[Case(f"truncated JPEG ({stage})", truncated_jpeg(stage),
+           rf"error: {P}/samples/CAM_\w+/{P}\.jpg: cannot decode image: truncated JPEG \(no end-of-image marker FF D9\)")
+      for stage in ("infer", "evaluate_detector", "train")],
     # COCO
     Case("COCO box of negative size (train)", negative_box("train"),
          rf"error: {P}/train\.json( \[annotations\]|:\d+)?: .*negative.*"),

@@ -45,10 +45,17 @@ def load(path: Path) -> dict:
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
+def fingerprint_folder(state: Path) -> Path:
+    """The run's folder in the state dir (``<fingerprint[:16]>/``; one config trained there)."""
+    folders = [p for p in state.iterdir() if p.is_dir()]
+    assert len(folders) == 1 and re.fullmatch(r"[0-9a-f]{16}", folders[0].name), folders
+    return folders[0]
+
+
 def assert_state_dir_loads(state: Path) -> dict[str, int]:
-    """Every checkpoint in the state folder loads; ``{name: epoch}``."""
+    """Every checkpoint in the state dir's fingerprint folder loads; ``{name: epoch}``."""
     epochs = {}
-    for path in sorted(state.glob("*.pth")):
+    for path in sorted(fingerprint_folder(state).glob("*.pth")):
         ckpt = load(path)
         epochs[path.name] = int(ckpt["epoch"])
         keys = STATE_KEYS if path.name != "best.pth" else EXPORT_KEYS
@@ -70,7 +77,7 @@ def killed_and_resumed(reference_run, tmp_path_factory):
     state = workdir / STATE
 
     proc = start_snakemake(workdir, "train")
-    wait_for(lambda: (state / "epoch_0001.pth").is_file() and log.is_file() and "epoch 2/2" in log.read_text(),
+    wait_for(lambda: any(state.glob("*/epoch_0001.pth")) and log.is_file() and "epoch 2/2" in log.read_text(),
              proc, timeout=300, what="the epoch-1 state and epoch 2 under way")
     kill_group(proc)
     killed = {"state": assert_state_dir_loads(state), "log": log.read_text(),
@@ -95,7 +102,7 @@ def test_same_command_needs_unlock_then_resumes(killed_and_resumed):
     assert r["unlock"].returncode == 0, r["unlock"].stderr[-2000:]
     assert r["resumed"].returncode == 0, r["resumed"].stderr[-4000:]
     log = r["log"]
-    assert re.search(r"resuming from \S*/state/latest\.pth \(epoch 1 done\)", log), log[-3000:]
+    assert re.search(r"resuming from \S*/state/[0-9a-f]{16}/latest\.pth \(epoch 1 done\)", log), log[-3000:]
     assert "starting fresh" not in log
     train_log = (r["workdir"] / "results/detector/train_log.txt").read_text()
     epochs = re.findall(r"\] epoch (\d+)/2 phase", train_log)
@@ -146,7 +153,8 @@ def test_disk_full_on_the_epoch_2_state_keeps_epoch_1(tiny_converted, tiny_confi
     assert exit_.value.code == 2
     assert failed, "the epoch-2 state was never written"
     lines = stderr_lines(capsys.readouterr().err)
-    assert re.fullmatch(r"error: \S+/state/(epoch_0002|latest)\.pth: .*No space left on device.*", lines[-1]), lines[-5:]
+    assert re.fullmatch(r"error: \S+/state/[0-9a-f]{16}/(epoch_0002|latest)\.pth: .*No space left on device.*",
+                        lines[-1]), lines[-5:]
     epochs = assert_state_dir_loads(tmp_path / "state")
     assert epochs["latest.pth"] == 1 and epochs["epoch_0001.pth"] == 1, epochs
     for name in ("best", "latest", "config-out"):  # (--train-log is rewritten after every epoch, by design)
@@ -171,6 +179,6 @@ def test_real_write_failure_on_a_checkpoint_is_one_line(tiny_converted, tiny_con
     lines = stderr_lines(proc.stderr)
     assert proc.returncode == 2, lines[-15:]
     assert "Traceback" not in proc.stderr, lines[-15:]
-    assert re.fullmatch(r"error: \S+/state/best\.pth: .+", lines[-1]), lines[-3:]
+    assert re.fullmatch(r"error: \S+/state/[0-9a-f]{16}/best\.pth: .+", lines[-1]), lines[-3:]
     assert not leftovers(tmp_path), leftovers(tmp_path)
-    assert not list((tmp_path / "state").glob("*.pth"))
+    assert not list((tmp_path / "state").rglob("*.pth"))

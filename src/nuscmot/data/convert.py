@@ -30,6 +30,7 @@ from tqdm import tqdm
 
 from nuscmot.common.errors import InputError
 from nuscmot.common.fields import AT_LEAST_0, NON_EMPTY_SET, check_fields, limited
+from nuscmot.common.images import check_image_tail
 from nuscmot.common.io import atomic_dir, atomic_path, write_json
 from nuscmot.data.cam_pose import camera_pose
 from nuscmot.data.classes import CLASSES, DEFAULT_CATEGORY_MAP, build_category_lookup
@@ -204,11 +205,16 @@ def _sample_data_for(nusc, scene: dict, samples: list[dict], camera: str) -> lis
 
 
 def check_images(dataroot: Path, version: str, sample_data: list[dict]) -> None:
-    """Every image a used sample_data points to must exist (InputError naming the first missing one)."""
+    """Every image a used sample_data points to must exist and end as its format ends (a JPEG
+    cut short is found here, not hours into training; ~10 us an image, its last bytes only):
+    InputError naming the first bad one."""
     for sd in sample_data:
         path = dataroot / sd["filename"]
         if not path.is_file():
             raise InputError(path, f"missing image of sample_data {sd['token']} ({version}/sample_data.json)")
+        problem = check_image_tail(path)
+        if problem is not None:
+            raise InputError(path, f"{problem}, image of sample_data {sd['token']} ({version}/sample_data.json)")
 
 
 def extract_images(

@@ -87,6 +87,16 @@ def load_model(path: str | Path, expected_num_classes: int | None = None) -> tup
     return model, ckpt
 
 
+def pretrained_state_dict(path: str | Path) -> dict[str, Any]:
+    """The ``model`` state dict of an official YOLOX checkpoint; InputError when the file is
+    missing, unreadable or holds no tensors."""
+    ckpt = load(path, "pretrained checkpoint")
+    sd = ckpt.get("model", ckpt)
+    if not isinstance(sd, dict) or not any(isinstance(v, torch.Tensor) for v in sd.values()):
+        raise InputError(path, "not a YOLOX checkpoint (expected {'model': state_dict})")
+    return sd
+
+
 def load_pretrained(model: nn.Module, path: str | Path) -> tuple[list[str], list[str]]:
     """Load an official YOLOX checkpoint (``{"model": state_dict}``) where shapes match.
 
@@ -94,10 +104,7 @@ def load_pretrained(model: nn.Module, path: str | Path) -> tuple[list[str], list
     are skipped and logged. Returns ``(loaded, skipped)`` key lists. A file that matches
     less than half of the backbone is an InputError (wrong model size).
     """
-    ckpt = load(path, "pretrained checkpoint")
-    sd = ckpt.get("model", ckpt)
-    if not isinstance(sd, dict) or not any(isinstance(v, torch.Tensor) for v in sd.values()):
-        raise InputError(path, "not a YOLOX checkpoint (expected {'model': state_dict})")
+    sd = pretrained_state_dict(path)
     own = model.state_dict()
     loaded, skipped, usable = [], [], {}
     for key, value in own.items():

@@ -26,6 +26,7 @@ import torch
 
 import nuscmot.detector  # noqa: F401  (makes yolox importable)
 from nuscmot.common.errors import InputError
+from nuscmot.common.images import decode_image
 from nuscmot.common.io import read_json
 from nuscmot.detector.letterbox import letterbox
 from yolox.data import YoloBatchSampler
@@ -84,9 +85,13 @@ def check_images_exist(paths: list[Path], source: str | Path) -> None:
         raise InputError(source, f"{len(missing)} image(s) not found, first: {missing[0]}")
 
 
-def read_image(path: str | Path) -> np.ndarray | None:
-    """BGR uint8 image, or None when it cannot be decoded."""
-    return cv2.imread(str(path), cv2.IMREAD_COLOR)
+def read_image(path: str | Path) -> np.ndarray:
+    """BGR uint8 image; an unreadable, truncated (:mod:`nuscmot.common.images`) or undecodable
+    file is an InputError naming it."""
+    img, problem = decode_image(path)
+    if img is None:
+        raise InputError(path, problem)
+    return img
 
 
 def subset_ids(ids: list[int], max_images: int, seed: int) -> list[int]:
@@ -116,6 +121,7 @@ class CocoJsonDataset(YoloxDataset):
         self.img_size = tuple(img_size)
         coco = load_coco(self.json_path, num_classes)
         self.class_ids = sorted(coco.getCatIds())
+        self.total_images = len(coco.getImgIds())  # before max_images
         self.ids = subset_ids(coco.getImgIds(), max_images, seed)
         self.files = [self.image_root / coco.imgs[i]["file_name"] for i in self.ids]
         check_images_exist(self.files, self.json_path)
@@ -147,8 +153,6 @@ class CocoJsonDataset(YoloxDataset):
 
     def load_resized_img(self, index: int) -> np.ndarray:
         img = read_image(self.files[index])
-        if img is None:
-            raise InputError(self.files[index], "cannot decode image")
         r = min(self.img_size[0] / img.shape[0], self.img_size[1] / img.shape[1])
         size = (int(img.shape[1] * r), int(img.shape[0] * r))
         return cv2.resize(img, size, interpolation=cv2.INTER_LINEAR).astype(np.uint8)
@@ -259,9 +263,10 @@ class ImageFilesDataset(torch.utils.data.Dataset):
         return len(self.files)
 
     def __getitem__(self, index: int):
-        img = read_image(self.files[index])
-        if img is None:
-            return SampleError(str(self.files[index]), "cannot decode image")
+        try:
+            img = read_image(self.files[index])
+        except InputError as exc:
+            return SampleError(exc.path, exc.problem)
         canvas, ratio = letterbox(img, self.input_size)
         return torch.from_numpy(canvas), float(ratio), int(img.shape[0]), int(img.shape[1]), index
 

@@ -22,6 +22,7 @@ import torch.nn as nn
 
 from nuscmot.detector.data import check_images_exist, load_coco, subset_ids
 from nuscmot.detector.predict import detect_files
+from nuscmot.detector.training.caps import caps_line
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +125,8 @@ def markdown(result: dict[str, Any]) -> str:
     lines = [
         f"# Detector metrics ({result['checkpoint']['model']}, epoch {result['checkpoint']['epoch']})",
         "",
+        caps_line(result["checkpoint"].get("training")),
+        "",
         "| split | images | " + " | ".join(label for _, label in COLUMNS) + " |",
         "|---|---:|" + "---:|" * len(COLUMNS),
     ]
@@ -168,7 +171,7 @@ def evaluate_checkpoint(cfg, weights: Path, split_jsons: dict[str, Path], image_
         splits[split] = metrics
     result = {
         "checkpoint": {"model": mc["model"], "num_classes": mc["num_classes"], "input_size": list(mc["input_size"]),
-                       "epoch": ckpt.get("epoch")},
+                       "epoch": ckpt.get("epoch"), "training": ckpt.get("training")},
         "params": {k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("workers", "device")},
         "splits": splits,
     }

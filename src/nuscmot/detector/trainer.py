@@ -13,15 +13,19 @@ eval mode); then everything trains for ``unfreeze_epochs`` and the backbone's pa
 join the optimizer. One warmup + cosine LR schedule spans both phases; the last
 ``no_aug_epochs`` turn mosaic/mixup off and add YOLOX's L1 loss.
 
+Before anything is read or written in the state dir, the pretrained checkpoint is checked
+(present, sha256, readable): a mistyped path costs nothing.
+
 Resume: the resumable state (model, optimizer, EMA, AMP scaler, epoch, phase, best AP,
-RNG states, log) is saved atomically to ``<state-dir>/latest.pth`` at the end of every
-epoch (plus ``epoch_NNNN.pth`` copies, the newest ``keep_epoch_ckpts`` kept) and the best
-model so far to ``<state-dir>/best.pth``. Rerunning the same command (e.g. after kill -9)
-continues from the last saved epoch; augmentation and multiscale sizes are seeded per
-sample/step, so on CPU a resumed run ends with the same weights as an uninterrupted one.
-The state records a fingerprint of the config slice and the input files (COCO JSONs,
-pretrained weights); when it differs, training starts fresh (and says so in the log).
-To force a fresh run, delete the state dir (``results/detector/state``).
+RNG states, log) is saved atomically to ``<state-dir>/<fingerprint>/latest.pth`` at the end
+of every epoch (plus ``epoch_NNNN.pth`` copies, the newest ``keep_epoch_ckpts`` kept) and
+the best model so far to ``best.pth`` beside it. Rerunning the same command (e.g. after
+kill -9) continues from the last saved epoch; augmentation and multiscale sizes are seeded
+per sample/step, so on CPU a resumed run ends with the same weights as an uninterrupted one.
+The fingerprint digests the config slice and the input files (COCO JSONs, pretrained
+weights); another one starts fresh in its own folder and never touches the others (the log
+names them and what differs, see :mod:`.training.state_store`). To force a fresh run of the
+same config, move its folder away.
 The declared outputs (``--best``, ``--latest``, ``--train-log``, ``--config-out``) are
 written when training completes.
 """
@@ -45,9 +49,11 @@ from nuscmot.detector import checkpoint as ckpt_io
 from nuscmot.detector.config import DetectorConfig, model_config, set_cpu_threads
 from nuscmot.detector.data import check_images_exist, checked_batches, load_coco
 from nuscmot.detector.exp import NuscExp
+from nuscmot.detector.training.caps import caps_line, run_caps
 from nuscmot.detector.training.distributed import DistContext
 from nuscmot.detector.training.eval_hook import EvalHook
-from nuscmot.detector.training.fingerprint import changed_fields, check_digest, file_digest, fingerprint
+from nuscmot.detector.training.fingerprint import (changed_fields, check_digest, check_pretrained, file_digest,
+                                                   fingerprint, fingerprint_doc)
 from nuscmot.detector.training.model_parts import ModelParts
 from nuscmot.detector.training.reporting import TensorBoard, TrainLog, format_record, progress
 from nuscmot.detector.training.schedule import LRSchedule, PhaseSchedule, iters_per_epoch
@@ -96,13 +102,14 @@ class Trainer:
 
     def __init__(self, cfg: DetectorConfig, paths: TrainPaths, ctx: DistContext, device: torch.device):
         self.cfg, self.paths, self.ctx, self.device = cfg, paths, ctx, device
+        self.pretrained = check_pretrained(cfg)  # first: nothing is touched for a bad file
         self.amp = cfg.amp and device.type == "cuda"
         self.schedule = PhaseSchedule.of(cfg)
         seed_everything(cfg.seed)
         self.exp = NuscExp(cfg)
         self.exp.get_model()  # built first: its initialisation draws from the freshly seeded RNG
         self.base_set, train_set, self.val_images = load_datasets(self.exp, paths, cfg.num_classes)
-        self.store = StateStore(paths.state_dir, fingerprint(cfg, paths), cfg.keep_epoch_ckpts)
+        self.store = StateStore(paths.state_dir, fingerprint_doc(cfg, paths), cfg.keep_epoch_ckpts)
         state = self._open_state()
         self.start_epoch = int(state["epoch"]) if state else 0
         self.history: list[dict[str, Any]] = list(state["history"]) if state else []
@@ -113,6 +120,7 @@ class Trainer:
                                                pin_memory=device.type == "cuda")
         self.iters_per_epoch = iters_per_epoch(len(self.loader.batch_sampler), cfg.max_iters_per_epoch)
         self.lr = LRSchedule(self.exp, cfg, self.iters_per_epoch)
+        self._note_caps(len(self.loader.batch_sampler))
         if state is not None:
             set_rng_states(state["rng"])
             self.lr.apply(self.parts.optimizer, self.start_epoch * self.iters_per_epoch)
@@ -121,17 +129,17 @@ class Trainer:
 
     # -- setup
     def _open_state(self) -> dict[str, Any] | None:
-        """The state to resume (its log continued), or a fresh start: state folder cleared,
-        header logged, pretrained weights loaded."""
+        """The state to resume (its log continued), or a fresh start in this fingerprint's own
+        folder (the other states untouched): header logged, pretrained weights loaded."""
         state, why = self.store.find()
         self.ctx.barrier()
         log.info(why)
         self.log = TrainLog(log, state["log"] if state else None)
+        self.log.add(why)
         if state is not None:
-            self.log.add(why)
             return state
         if self.ctx.is_main:
-            self.store.clear()
+            self.store.begin()
         for line in self._header():
             self.log.note(line)
         self._init_weights()
@@ -151,20 +159,28 @@ class Trainer:
             f"world size {self.ctx.world_size}",
         ]
 
+    def _note_caps(self, batches: int) -> None:
+        """The run's caps (:mod:`.training.caps`): one line in the train log (once, a resumed
+        log has it), and the ``training`` record of every checkpoint it exports."""
+        self.caps = run_caps(self.cfg, train_total=self.base_set.total_images, train_used=len(self.base_set),
+                             batches=batches, iters=self.iters_per_epoch,
+                             images_per_iter=self.loader.batch_sampler.batch_size * self.ctx.world_size,
+                             val_total=self.val_images)
+        self.evals.export_meta = {"training": self.caps}
+        line = caps_line(self.caps)
+        if not any(line in logged for logged in self.log.lines):
+            self.log.note(line)
+
     def _init_weights(self) -> None:
-        path = self.cfg.pretrained
-        if path and Path(path).is_file():
-            check_digest(Path(path), self.cfg.pretrained_sha256)
+        path = self.pretrained
+        if path is not None:
             loaded, skipped = ckpt_io.load_pretrained(self.exp.get_model(), path)
             self.log.note(f"pretrained {path}: loaded {len(loaded)} tensors, skipped {len(skipped)} "
                           f"(shape mismatch or missing: {', '.join(s.split(' ')[0] for s in skipped[:6])}"
                           f"{', ...' if len(skipped) > 6 else ''})")
             return
-        self.log.note(f"pretrained weights {path or '(none configured)'} not found: "
-                      + ("training from scratch (allow_scratch)" if self.cfg.allow_scratch else "stopping"))
-        if not self.cfg.allow_scratch:
-            raise InputError(path or "detector.pretrained",
-                             "pretrained checkpoint not found; download it or set detector.allow_scratch: true")
+        self.log.note(f"pretrained weights {self.cfg.pretrained or '(none configured)'} not found: "
+                      "training from scratch (allow_scratch)")  # (check_pretrained refused it otherwise)
 
     # -- the loop
     def fit(self, max_epochs_this_run: int | None = None) -> dict[str, Any] | None:
@@ -256,9 +272,11 @@ class Trainer:
             return summary
         paths, cfg, model = self.paths, self.cfg, self.parts.eval_model()
         last_val = next((r["val"] for r in reversed(self.history) if r.get("val")), None)
-        ckpt_io.export(paths.latest, model.state_dict(), model_config(cfg), epoch=cfg.total_epochs, metrics=last_val)
+        ckpt_io.export(paths.latest, model.state_dict(), model_config(cfg), epoch=cfg.total_epochs, metrics=last_val,
+                       training=self.caps)
         if not self.store.best.is_file():  # (only when no epoch was evaluated)
-            self.store.save_best(model.state_dict(), model_config(cfg), epoch=cfg.total_epochs, metrics=last_val)
+            self.store.save_best(model.state_dict(), model_config(cfg), epoch=cfg.total_epochs, metrics=last_val,
+                                 training=self.caps)
         with atomic_path(paths.best) as tmp:
             shutil.copyfile(self.store.best, tmp)
         self.log.note(f"done: best val AP50 {self.evals.best_ap50:.4f} at epoch {self.evals.best_epoch}; "
@@ -286,6 +304,7 @@ class Trainer:
                 "multiscale_sizes": sorted({self.exp.random_resize(step=s) for s in range(1, 200)})
                 if self.cfg.multiscale_range else [list(self.cfg.input_size)],
                 "nms_backend": NMS_BACKEND,
+                "caps": self.caps,
                 "fingerprint": self.store.fingerprint,
             },
             "inputs": {"train_json": str(self.paths.train_json), "val_json": str(self.paths.val_json),

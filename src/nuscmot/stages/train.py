@@ -7,8 +7,9 @@
 ``--nproc N`` with N > 1 re-launches this entry point under ``torchrun --standalone
 --nproc_per_node N`` (DDP, one process per GPU; only rank 0 writes); the ``train`` rule
 passes its ``resources.gpu`` here. Running it under torchrun yourself works the same.
-The resumable state lives in ``--state-dir``: rerunning continues from the last finished
-epoch; delete that folder to force a fresh run. See :mod:`nuscmot.detector.trainer`.
+The resumable state lives in ``--state-dir``, one folder per config fingerprint, never
+cleared: rerunning continues from the last finished epoch; another config starts fresh
+beside it. See :mod:`nuscmot.detector.trainer`.
 """
 
 from __future__ import annotations

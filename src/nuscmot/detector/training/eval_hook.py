@@ -28,6 +28,7 @@ class EvalHook:
             cfg, val_json, image_root, device, ctx, store)
         self.best_ap50 = float(state["best_ap50"]) if state else -1.0
         self.best_epoch = int(state["best_epoch"]) if state else 0
+        self.export_meta: dict[str, Any] = {}  # more keys of the exported best.pth (the trainer's caps record)
 
     def due(self, epoch: int, no_aug: bool) -> bool:
         return (epoch + 1) % self.cfg.eval_interval == 0 or epoch + 1 == self.cfg.total_epochs or no_aug
@@ -61,4 +62,4 @@ class EvalHook:
             record["best"] = True
             if self.ctx.is_main:
                 self.store.save_best(parts.eval_model().state_dict(), model_config(self.cfg), epoch=epoch + 1,
-                                     metrics=record["val"])
+                                     metrics=record["val"], **self.export_meta)

@@ -61,6 +61,26 @@ def check_digest(path: Path, expected: str) -> None:
                                f"{expected[:16]}... (a different or damaged file; restore it or update the digest)")
 
 
+def check_pretrained(cfg: DetectorConfig) -> Path | None:
+    """The pretrained checkpoint to start from, checked before the state dir is touched:
+    present (else an InputError; None, i.e. from scratch, under ``allow_scratch``), of
+    sha256 ``pretrained_sha256`` when set, and readable as a YOLOX checkpoint."""
+    from nuscmot.detector.checkpoint import pretrained_state_dict
+
+    path = Path(cfg.pretrained) if cfg.pretrained else None
+    if path is None or not path.is_file():
+        if cfg.allow_scratch:
+            return None
+        raise InputError(path or "detector.pretrained",
+                         "pretrained checkpoint not found; download it or set detector.allow_scratch: true")
+    try:
+        check_digest(path, cfg.pretrained_sha256)
+    except OSError as exc:
+        raise InputError(path, f"cannot read pretrained checkpoint ({exc.strerror or exc})") from None
+    pretrained_state_dict(path)
+    return path
+
+
 def changed_fields(cfg: DetectorConfig) -> dict[str, Any]:
     """The config fields that differ from :data:`BASELINE` (less RUNTIME_ONLY).
 
@@ -72,8 +92,9 @@ def changed_fields(cfg: DetectorConfig) -> dict[str, Any]:
             if f.name not in RUNTIME_ONLY and getattr(cfg, f.name) != BASELINE.get(f.name, missing)}
 
 
-def fingerprint(cfg: DetectorConfig, paths: InputFiles) -> str:
-    """Config slice + contents of the inputs that change what training computes."""
+def fingerprint_doc(cfg: DetectorConfig, paths: InputFiles) -> dict[str, Any]:
+    """What the fingerprint digests (JSON values): the changed config fields and the
+    contents of the inputs that change what training computes."""
     pre = Path(cfg.pretrained) if cfg.pretrained else None
     doc = {
         "cfg": changed_fields(cfg),
@@ -81,4 +102,27 @@ def fingerprint(cfg: DetectorConfig, paths: InputFiles) -> str:
         "val_json": file_digest(paths.val_json),
         "pretrained": file_digest(pre) if pre is not None and pre.is_file() else None,
     }
+    return json.loads(json.dumps(doc, default=list))
+
+
+def digest(doc: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=list).encode()).hexdigest()
+
+
+def fingerprint(cfg: DetectorConfig, paths: InputFiles) -> str:
+    """Config slice + contents of the inputs that change what training computes."""
+    return digest(fingerprint_doc(cfg, paths))
+
+
+def differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """What differs between two :func:`fingerprint_doc` s, e.g. ``basic_lr_per_img 0.0005 -> 0.001``
+    or ``train_json contents``."""
+    missing = object()
+    out = []
+    for key in sorted(set(old.get("cfg", {})) | set(new.get("cfg", {}))):
+        base = json.loads(json.dumps(BASELINE.get(key, missing), default=list)) if key in BASELINE else missing
+        a, b = old.get("cfg", {}).get(key, base), new.get("cfg", {}).get(key, base)
+        if a != b:
+            out.append(f"{key} {'(unset)' if a is missing else json.dumps(a)} -> {'(unset)' if b is missing else json.dumps(b)}")
+    out += [f"{key} contents" for key in ("train_json", "val_json", "pretrained") if old.get(key) != new.get(key)]
+    return out

@@ -1,9 +1,16 @@
-"""The resumable training state on disk, and the RNG states it carries.
+"""The resumable training state on disk, one folder per fingerprint, and the RNG states.
 
-``<state-dir>/latest.pth`` is rewritten atomically (temp file + rename) at the end of every
-epoch; ``epoch_NNNN.pth`` copies of it (the newest ``keep`` kept) are hard links where the
-file system allows; ``best.pth`` is the best model so far (an exported checkpoint). A state
-resumes only under the run's fingerprint (:mod:`.fingerprint`).
+A run's state lives in ``<state-dir>/<fingerprint[:16]>/``: ``latest.pth`` is rewritten
+atomically (temp file + rename) at the end of every epoch; ``epoch_NNNN.pth`` copies of it
+(the newest ``keep`` kept) are hard links where the file system allows; ``best.pth`` is the
+best model so far (an exported checkpoint); ``fingerprint.json`` says what the fingerprint
+digests (:mod:`.fingerprint`), so a later run can name the fields that differ.
+
+A state is never cleared: another config (or other inputs) starts fresh in its own folder
+beside the others, which stay as they are, and going back to that config resumes its state.
+A state dir of the layout before these folders (the files directly in ``<state-dir>``, e.g.
+the committed ``weights/demo/pretrain_state``) resumes in place when its fingerprint is
+the run's; otherwise it is left alone like any other folder.
 """
 
 from __future__ import annotations
@@ -19,8 +26,9 @@ import numpy as np
 import torch
 
 from nuscmot.common.errors import InputError
-from nuscmot.common.io import atomic_path
+from nuscmot.common.io import atomic_path, read_json, write_json
 from nuscmot.detector import checkpoint as ckpt_io
+from nuscmot.detector.training.fingerprint import differences, digest
 
 log = logging.getLogger(__name__)
 
@@ -28,14 +36,36 @@ STATE_FORMAT = "nuscmot-yolox-state/1"
 # what a state holds besides "format", "fingerprint" and "epoch" (tests/reliability checks the set)
 STATE_KEYS = ("phase", "model", "model_config", "optimizer", "scaler", "ema", "ema_updates", "best_ap50",
               "best_epoch", "history", "log", "rng")
+DOC_FILE = "fingerprint.json"
+
+
+def state_files(folder: Path) -> list[Path]:
+    """Resumable states in ``folder``, newest first: latest.pth, then epoch_NNNN.pth descending."""
+    latest = folder / "latest.pth"
+    return ([latest] if latest.is_file() else []) + sorted(folder.glob("epoch_*.pth"), reverse=True)
+
+
+def newest_state(folder: Path, fingerprint: str) -> tuple[dict[str, Any] | None, Path | None]:
+    """The newest loadable state of ``fingerprint`` in ``folder`` and its file (or None, None)."""
+    for path in state_files(folder):
+        try:
+            state = ckpt_io.load(path, "training state")
+        except InputError as exc:
+            log.warning("ignoring unreadable state %s (%s)", path, exc)
+            continue
+        if state.get("format") == STATE_FORMAT and state.get("fingerprint") == fingerprint:
+            return state, path
+    return None, None
 
 
 class StateStore:
-    """The state folder of one run: find the state to resume, save epochs and the best model."""
+    """The state folders of one state dir: find this run's state, save epochs and the best model."""
 
-    def __init__(self, state_dir: Path, fingerprint: str, keep_epoch_ckpts: int = 0):
-        self.dir = Path(state_dir)
-        self.fingerprint = fingerprint
+    def __init__(self, state_dir: Path, doc: dict[str, Any], keep_epoch_ckpts: int = 0):
+        self.root = Path(state_dir)
+        self.doc = doc
+        self.fingerprint = digest(doc)
+        self.dir = self.root / self.fingerprint[:16]
         self.keep = keep_epoch_ckpts
 
     @property
@@ -46,29 +76,46 @@ class StateStore:
     def best(self) -> Path:
         return self.dir / "best.pth"
 
-    def files(self) -> list[Path]:
-        """Resumable states, newest first: latest.pth, then epoch_NNNN.pth descending."""
-        files = [self.latest] if self.latest.is_file() else []
-        return files + sorted(self.dir.glob("epoch_*.pth"), reverse=True)
-
     def find(self) -> tuple[dict[str, Any] | None, str]:
-        """The newest loadable state with this run's fingerprint (or None) and a reason to log."""
-        for path in self.files():
-            try:
-                state = ckpt_io.load(path, "training state")
-            except InputError as exc:
-                log.warning("ignoring unreadable state %s (%s)", path, exc)
-                continue
-            if state.get("format") != STATE_FORMAT:
-                continue
-            if state.get("fingerprint") != self.fingerprint:
-                return None, f"state in {self.dir} is from a different config/input (fingerprint changed): starting fresh"
+        """The newest loadable state of this fingerprint (its folder, else a state dir of the
+        earlier flat layout, resumed in place) or None, and a line to log."""
+        state, path = newest_state(self.dir, self.fingerprint)
+        if state is None and state_files(self.root):
+            state, path = newest_state(self.root, self.fingerprint)
+            if state is not None:
+                self.dir = self.root
+        if state is not None:
             return state, f"resuming from {path} (epoch {state['epoch']} done)"
-        return None, "no saved state: starting fresh"
+        others = self.others()
+        kept = f"; other states left untouched: {'; '.join(others)}" if others else ""
+        return None, f"fingerprint {self.fingerprint[:16]}: no saved state, starting fresh in {self.dir}{kept}"
 
-    def clear(self) -> None:
-        for path in [*self.dir.glob("epoch_*.pth"), self.latest, self.best]:
-            path.unlink(missing_ok=True)
+    def others(self) -> list[str]:
+        """The other states in the state dir, each with what differs from this run's fingerprint."""
+        out = []
+        folders = sorted(p for p in self.root.iterdir() if p.is_dir()) if self.root.is_dir() else []
+        for folder in [self.root, *folders]:
+            if folder == self.dir or not (state_files(folder) or (folder / "best.pth").is_file()):
+                continue
+            out.append(f"{folder} ({self._changed(folder)})")
+        return out
+
+    def _changed(self, folder: Path) -> str:
+        doc_file = folder / DOC_FILE
+        if not doc_file.is_file():
+            return "what differs is not recorded"
+        try:
+            old = read_json(doc_file, "fingerprint record")
+        except InputError as exc:
+            return f"what differs is unreadable: {exc.problem}"
+        if not isinstance(old, dict):
+            return f"what differs is unreadable: {doc_file} is not a JSON object"
+        changed = differences(old, self.doc)
+        return "changed: " + ", ".join(changed) if changed else "same config and inputs"
+
+    def begin(self) -> None:
+        """A fresh run's folder, with its ``fingerprint.json`` (nothing else is touched)."""
+        write_json(self.dir / DOC_FILE, {"fingerprint": self.fingerprint, **self.doc})
 
     def save(self, epochs_done: int, parts: dict[str, Any]) -> None:
         """``latest.pth`` = ``parts`` (the :data:`STATE_KEYS`) after ``epochs_done`` epochs,
