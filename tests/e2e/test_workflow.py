@@ -108,6 +108,25 @@ def test_a_missing_pretrained_path_stops_at_load_and_touches_nothing(completed):
     assert _digests(detector) == before
 
 
+def test_a_real_dataroot_left_synthetic_is_refused_not_replaced(completed, tmp_path):
+    """dataset.synthetic: true on a folder synth did not make (a real dataset): one line at
+    load, and the folder is untouched (synth would have replaced it)."""
+    workdir, cfg = completed
+    real = tmp_path / "nuscenes"
+    (real / "v1.0-synth").mkdir(parents=True)
+    (real / "v1.0-synth" / "scene.json").write_text("[]")
+    try:
+        write_config(workdir, with_change(cfg, "dataset.dataroot", str(real)))
+        proc = snakemake(workdir, "all", check=False)
+        assert proc.returncode == 1
+        assert proc.stderr.strip().splitlines()[-1].endswith(
+            f"invalid config at dataset.synthetic: {real} exists but holds no synthetic set (v1.0-synth/splits.json, "
+            "written by synth, is absent); synth would replace it: for a real dataset set dataset.synthetic: false")
+    finally:
+        write_config(workdir, cfg)
+    assert sorted(p.name for p in real.rglob("*")) == ["scene.json", "v1.0-synth"]
+
+
 def test_report(completed):
     workdir, cfg = completed
     report = workdir / cfg["results"] / "report.html"

@@ -8,6 +8,17 @@ if config["dataset"]["synthetic"]:
         check_convertible(synth_config(config["synth"]), where="synth")
     except InputError as exc:
         config_error(f": {exc}")
+    # `synth` replaces its output folder: never one it did not make (a real nuScenes dataroot
+    # with dataset.synthetic left true would be deleted when synth reruns)
+    if (
+        Path(DATAROOT).exists()
+        and not (Path(DATAROOT) / VERSION / "splits.json").is_file()
+    ):
+        config_error(
+            f" at dataset.synthetic: {DATAROOT} exists but holds no synthetic set"
+            f" ({VERSION}/splits.json, written by synth, is absent); synth would replace it:"
+            " for a real dataset set dataset.synthetic: false"
+        )
 
     rule synth:
         input:
