@@ -642,7 +642,7 @@ def test_every_case_is_in_the_readme_troubleshooting_table():
     section = text.split("## Troubleshooting", 1)[1].split("\n## ", 1)[0]
     for needle in ("dataroot does not exist", "missing version folder", "corrupt table JSON", "missing nuScenes table file",
                    "missing image of sample_data", "matches no category of this dataset", "is not one of classes",
-                   "cannot decode image", "classes, expected", "not a readable torch checkpoint",
+                   "cannot decode image", "truncated JPEG (no end-of-image marker", "classes, expected", "not a readable torch checkpoint",
                    "not a model checkpoint", "not a TrackSSM checkpoint", "comma-separated columns",
                    "non-numeric field", "invalid config at", "params are not valid JSON",
                    "lacks its model_config", "beyond the sequence length", "Directory cannot be locked",

@@ -1,7 +1,8 @@
 # Detector: two-phase YOLOX fine-tuning, COCO evaluation, CAM_FRONT inference.
-# Resumable training state lives in OUT.detector_state (not a declared output), so
-# Snakemake's incomplete-output cleanup never deletes it; delete that folder to force a
-# fresh run. `train` runs one DDP process per GPU of `resources.gpu` (torchrun when > 1):
+# Resumable training state lives in OUT.detector_state/<fingerprint>/ (not a declared
+# output), so Snakemake's incomplete-output cleanup never deletes it, and a new config
+# starts beside the old state, never over it (move a folder away to force a fresh run).
+# `train` runs one DDP process per GPU of `resources.gpu` (torchrun when > 1):
 # set it in a profile (set-resources: train: gpu: 4) or with --set-resources train:gpu=4.
 
 
