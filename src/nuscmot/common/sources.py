@@ -119,3 +119,14 @@ def detection_sources(mapping: Any, where: str = "detections") -> dict[str, Dete
             raise InputError(f"{where}.{name}", f"source name {name!r} must match {NAME.pattern}")
         out[name] = detection_source(entry, f"{where}.{name}")
     return out
+
+
+def source_from_json(text: str, flag: str = "--source") -> DetectionSource:
+    """One source entry given on a command line as JSON (``--source '{"kind": ...}'``)."""
+    import json
+
+    try:
+        entry = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(flag, f"not JSON ({exc.msg} at char {exc.pos})") from None
+    return detection_source(entry, flag)
