@@ -11,7 +11,6 @@ import numpy as np
 
 from nuscmot.evaluation.plots import _COLORS, _figure, _save
 from nuscmot.evaluation.report import fmt, table
-from nuscmot.evaluation.stats import POWER  # noqa: F401  (the statistics' documented constants)
 
 DETECTION_ROWS = (("recall", "detection recall", ""), ("AP50", "AP@0.5 (mean over sequences)", ""),
                   ("AR100", "AR@100 (mean over sequences)", ""), ("gap_frames", "gap frames", "count"),
