@@ -11,7 +11,9 @@ from nuscmot.common.config import from_dict
 from nuscmot.data.convert import ConvertConfig
 from nuscmot.synthetic.config import LightingMix, SynthConfig
 from nuscmot.detector.config import DetectorConfig, EvalConfig, InferConfig
+from nuscmot.common.sources import DetectionSource, detection_sources
 from nuscmot.evaluation.compare import CompareConfig
+from nuscmot.evaluation.finetune_config import FinetuneEffectConfig
 from nuscmot.evaluation.metrics import EvaluationConfig
 from nuscmot.sweep.ablation import GapAblationConfig
 from nuscmot.stages import config_slices
@@ -22,9 +24,10 @@ from nuscmot.tracking.kalman import KalmanConfig
 from nuscmot.tracking.scores import ScoreTransform
 from nuscmot.tracking.trackssm.config import TrackSSMMotionConfig
 from nuscmot.tracking.trackssm.train import TrainConfig
-from support.schema import ListsOf, Schemas, slice_problems
+from support.schema import ListsOf, MappingOf, Schemas, slice_problems
 
-# config path of a slice -> its dataclass (ListsOf: a grid of lists of the dataclass's values)
+# config path of a slice -> its dataclass (ListsOf: a grid of lists of the dataclass's values;
+# MappingOf: named values, each a slice of the dataclass)
 SLICES = {
     ("synth",): SynthConfig,
     ("synth", "lighting"): LightingMix,
@@ -46,6 +49,8 @@ SLICES = {
     ("sweep", "motion", "trackssm"): ListsOf(TrackSSMMotionConfig),
     ("sweep", "objective"): Objective,
     ("gap_ablation",): GapAblationConfig,
+    ("detections",): MappingOf(DetectionSource),
+    ("finetune_effect",): FinetuneEffectConfig,
 }
 # the keys and objects of the schema that no dataclass holds, and who reads them
 NOT_DATACLASS = {
@@ -57,7 +62,7 @@ NOT_DATACLASS = {
     ("pretrain",): "paths: the pretrain rules'; its synth/convert/detector are the slices above",
 }
 ELSEWHERE = {**SLICES, **dict.fromkeys(NOT_DATACLASS)}
-DATACLASS_SLICES = sorted(p for p, spec in SLICES.items() if not isinstance(spec, ListsOf))
+DATACLASS_SLICES = sorted(p for p, spec in SLICES.items() if not isinstance(spec, (ListsOf, MappingOf)))
 
 
 @pytest.fixture(scope="module")
@@ -113,3 +118,4 @@ def test_shipped_configs_build_every_slice(repo_root, config_file):
                 cfg = from_dict(SLICES[path], value, where=".".join(prefix + path))
                 if isinstance(cfg, DetectorConfig):
                     cfg.validate()
+    detection_sources(config.get("detections"))  # the mapping slice: every source checked

@@ -36,6 +36,15 @@ class ListsOf:
     cls: type
 
 
+@dataclass(frozen=True)
+class MappingOf:
+    """A slice whose keys are free names (``propertyNames``) and whose every value is a slice of
+    ``cls`` (the ``detections`` sources): the value schema is checked against ``cls`` as a slice
+    is; a field without a default is ``required`` there and has no default in the schema."""
+
+    cls: type
+
+
 Path_ = tuple[str, ...]
 
 
@@ -97,6 +106,9 @@ class Schemas:
                 if not path or "properties" in sub:
                     paths.add((*path, key))
                 queue.append(((*path, key), sub, sub_file))
+                if isinstance(sub.get("additionalProperties"), dict) and "$ref" in sub["additionalProperties"]:
+                    value, value_file, value_name = self.resolve(sub["additionalProperties"], sub_file)
+                    seen.add(value_name)  # a mapping slice's values: checked with it (MappingOf)
         return paths, seen
 
     def defs_with_properties(self) -> set[str]:
@@ -163,6 +175,8 @@ def field_problems(path: Path_, f: dataclasses.Field, hint: Any, prop: dict, lis
     problems = [] if got == want else [f"{where}: schema {got} != dataclass {want}"]
     if lists:
         return problems + ([f"{where}: a list of values has no default"] if "default" in prop else [])
+    if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+        return problems + ([f"{where}: a required field has no default"] if "default" in prop else [])
     default = as_json(field_default(f))
     if "default" not in prop:
         problems.append(f"{where}: no default in the schema (dataclass: {default!r})")
@@ -172,8 +186,17 @@ def field_problems(path: Path_, f: dataclasses.Field, hint: Any, prop: dict, lis
 
 
 def slice_problems(schemas: Schemas, path: Path_, spec: Any, elsewhere: dict[Path_, Any]) -> list[str]:
-    """How the schema slice at config ``path`` differs from ``spec`` (a dataclass or :class:`ListsOf`)."""
+    """How the schema slice at config ``path`` differs from ``spec`` (a dataclass, :class:`ListsOf`
+    or :class:`MappingOf`)."""
     node, file = schemas.node(path)
+    if isinstance(spec, MappingOf):
+        return mapping_problems(schemas, node, file, path, spec.cls, elsewhere)
+    return node_problems(schemas, node, file, path, spec, elsewhere)
+
+
+def node_problems(schemas: Schemas, node: dict, file: str, path: Path_, spec: Any,
+                  elsewhere: dict[Path_, Any]) -> list[str]:
+    """How the resolved slice ``node`` (its properties in ``file``) differs from ``spec``."""
     cls, lists = (spec.cls, True) if isinstance(spec, ListsOf) else (spec, False)
     where = ".".join(path)
     problems = [f"{where}: unexpected word {w!r} on the slice" for w in sorted(set(node) - SLICE_WORDS)]
@@ -187,4 +210,21 @@ def slice_problems(schemas: Schemas, path: Path_, spec: Any, elsewhere: dict[Pat
     hints = typing.get_type_hints(cls)
     for name in sorted(set(props) & set(fields)):
         problems += field_problems(path, fields[name], hints[name], props[name], lists, elsewhere)
+    required = sorted(k for k, f in fields.items()
+                      if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
+    if required and sorted(node.get("required", [])) != required:
+        problems.append(f"{where}: required {sorted(node.get('required', []))} != the fields without a default {required}")
     return problems
+
+
+def mapping_problems(schemas: Schemas, node: dict, file: str, path: Path_, cls: type,
+                     elsewhere: dict[Path_, Any]) -> list[str]:
+    """A mapping slice: an object of named values (``propertyNames``), each a ``$ref`` to a slice of ``cls``."""
+    where = ".".join(path)
+    value = node.get("additionalProperties")
+    problems = [f"{where}: unexpected word {w!r} on a mapping slice" for w in sorted(
+        set(node) - {"type", "additionalProperties", "propertyNames", "description"})]
+    if node.get("type") != "object" or not isinstance(value, dict) or "$ref" not in value:
+        return problems + [f"{where}: a mapping slice must be type: object, additionalProperties: {{$ref: ...}}"]
+    value, value_file, _ = schemas.resolve(value, file)
+    return problems + node_problems(schemas, value, value_file, (*path, "<name>"), cls, elsewhere)

@@ -14,6 +14,7 @@ import torch
 from nuscmot.common.device import resolve_device
 from nuscmot.common.errors import InputError
 from nuscmot.common.io import atomic_dir, write_json
+from nuscmot.common.sources import DetectionSource
 from nuscmot.common.mot import read_image_list, read_seqinfo, read_seqmap, write_mot
 from nuscmot.detector.checkpoint import load_model
 from nuscmot.detector.config import InferConfig, set_cpu_threads
@@ -38,27 +39,38 @@ def sequence_frames(mot_dir: Path, names: list[str], image_root: Path) -> tuple[
     return files, owner
 
 
+def load_detector(cfg: InferConfig, weights: Path, source: DetectionSource | None):
+    """(model, model_config, head class -> our 1-based class): an exported checkpoint of
+    ``num_classes`` without a source, else the source's checkpoint (:mod:`.source_model`)."""
+    if source is None:
+        model, ckpt = load_model(weights, cfg.num_classes)
+        return model, ckpt["model_config"], np.arange(1, cfg.num_classes + 1, dtype=np.int64)
+    from nuscmot.detector.source_model import load_source_model
+
+    return load_source_model(weights, source, cfg.num_classes)
+
+
 def infer(cfg: InferConfig, weights: Path, mot_dir: Path, seqmap: Path, image_root: Path, out_dir: Path,
-          timing: Path) -> dict[str, Any]:
+          timing: Path, source: DetectionSource | None = None) -> dict[str, Any]:
     """Detect every frame of the seqmap's sequences; write ``<out_dir>/<seq>.txt`` and the
-    timing JSON; return the timing."""
+    timing JSON; return the timing. ``source``: a checkpoint source's digest, model and class map."""
     set_cpu_threads(cfg.threads)
     device = resolve_device(cfg.device, "--params")
     names = read_seqmap(seqmap)
     files, owner = sequence_frames(mot_dir, names, image_root)
-    model, ckpt = load_model(weights, cfg.num_classes)
-    mc = ckpt["model_config"]
+    model, mc, lookup = load_detector(cfg, weights, source)
     half = cfg.fp16 and device.type == "cuda"
     model = prepare_model(model, device, half=half)
     rows: list[list[list[float]]] = [[] for _ in names]
     t0 = time.perf_counter()
-    for det in detect_files(model, files, input_size=tuple(mc["input_size"]), num_classes=cfg.num_classes,
+    for det in detect_files(model, files, input_size=tuple(mc["input_size"]), num_classes=len(lookup),
                             conf_threshold=cfg.conf_threshold, nms_threshold=cfg.nms_threshold,
                             batch_size=cfg.batch_size, workers=cfg.workers, device=device, half=half,
                             progress="infer"):
         s, frame = owner[det.index]
-        for (x1, y1, x2, y2), score, cls in zip(det.boxes, det.scores, det.classes):
-            rows[s].append([frame, -1, x1, y1, x2 - x1, y2 - y1, score, int(cls) + 1, -1, -1])
+        for (x1, y1, x2, y2), score, cls in zip(det.boxes, det.scores, lookup[det.classes]):
+            if cls:  # 0: a head class mapped to none of ours (class_map)
+                rows[s].append([frame, -1, x1, y1, x2 - x1, y2 - y1, score, int(cls), -1, -1])
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     seconds = time.perf_counter() - t0
@@ -79,5 +91,7 @@ def infer(cfg: InferConfig, weights: Path, mot_dir: Path, seqmap: Path, image_ro
         "model": mc["model"],
         "input_size": list(mc["input_size"]),
     }
+    if source is not None:
+        report["source"] = {**source.record, "head_classes": len(lookup)}
     write_json(timing, report)
     return report

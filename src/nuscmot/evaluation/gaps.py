@@ -58,8 +58,9 @@ def matched_gt(gt_boxes: np.ndarray, det_boxes: np.ndarray, iou_threshold: float
     return matched
 
 
-def detection_gaps(gt: np.ndarray, dets: np.ndarray, length: int, iou_threshold: float, class_aware: bool = False) -> GapStats:
-    """Gap statistics of one sequence. ``gt`` are the evaluated GT rows (already without ignored ones)."""
+def matched_rows(gt: np.ndarray, dets: np.ndarray, length: int, iou_threshold: float,
+                 class_aware: bool = False) -> np.ndarray:
+    """Boolean per GT row: matched by a detection of its frame (per-frame Hungarian on IoU)."""
     gt_groups = frame_groups(gt[:, 0], gt[:, 1], length)
     det_groups = frame_groups(dets[:, 0], dets[:, 2], length)
     matched = np.zeros(len(gt), dtype=bool)
@@ -67,6 +68,17 @@ def detection_gaps(gt: np.ndarray, dets: np.ndarray, length: int, iou_threshold:
         gi, di = gt_groups[t], det_groups[t]
         same = gt[gi, 7, None] == dets[None, di, 7] if class_aware else None
         matched[gi] = matched_gt(gt[gi, 2:6], dets[di, 2:6], iou_threshold, same)
+    return matched
+
+
+def detection_gaps(gt: np.ndarray, dets: np.ndarray, length: int, iou_threshold: float, class_aware: bool = False) -> GapStats:
+    """Gap statistics of one sequence. ``gt`` are the evaluated GT rows (already without ignored ones)."""
+    matched = matched_rows(gt, dets, length, iou_threshold, class_aware)
+    return gap_stats(gt, matched)
+
+
+def gap_stats(gt: np.ndarray, matched: np.ndarray) -> GapStats:
+    """Gap statistics of one sequence's evaluated GT rows from their matched flags."""
     stats = gaps_from_matches(gt[:, 1].astype(np.int64), gt[:, 0].astype(np.int64), matched)
     return dataclasses.replace(stats, gt_boxes=int(len(gt)), matched_gt_boxes=int(matched.sum()))
 

@@ -16,11 +16,13 @@ convert                :func:`nuscmot.data.convert.convert`
 train                  :func:`nuscmot.detector.trainer.train`
 evaluate_detector      :func:`nuscmot.detector.evaluate.evaluate_checkpoint`
 infer                  :func:`nuscmot.detector.infer.infer`
+check_detections       :func:`nuscmot.tracking.check_detections.check_detections`
 gt_detections          :func:`nuscmot.tracking.gt_detections.write_gt_detections`
 train_trackssm         :func:`nuscmot.tracking.trackssm.fit.train_trackssm`
 run_tracker            :func:`nuscmot.tracking.run.run_tracker`
 evaluate_tracker       :func:`nuscmot.evaluation.tracker_metrics.write_tracker_metrics`
 compare_idsw           :func:`nuscmot.evaluation.verdict.compare_idsw`
+finetune_effect        :func:`nuscmot.evaluation.finetune_effect.finetune_effect`
 sweep_block            :func:`nuscmot.sweep.block.sweep_block`
 sweep_tracking         :func:`nuscmot.sweep.tuning.summarise_sweep`
 gap_ablation           :func:`nuscmot.sweep.gap_report.report_gap_ablation`

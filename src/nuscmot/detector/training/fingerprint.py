@@ -51,13 +51,16 @@ def file_digest(path: Path) -> str:
     return h.hexdigest()
 
 
-def check_digest(path: Path, expected: str) -> None:
-    """A pretrained file must be the one the config names: its sha256 is checked when given."""
+def check_digest(path: Path, expected: str, key: str = "detector.pretrained_sha256") -> None:
+    """A pretrained file must be the one the config names: its sha256 is checked when given
+    (``key``: the config key that names the digest)."""
     if not expected:
         return
+    if not Path(path).is_file():
+        raise InputError(path, f"missing checkpoint (its digest is set in {key})")
     actual = file_digest(path)
     if actual != expected.lower():
-        raise InputError(path, f"sha256 {actual[:16]}... does not match detector.pretrained_sha256 "
+        raise InputError(path, f"sha256 {actual[:16]}... does not match {key} "
                                f"{expected[:16]}... (a different or damaged file; restore it or update the digest)")
 
 
