@@ -1,7 +1,8 @@
 # nuscmot: nuScenes cameras -> COCO -> YOLOX -> Kalman | TrackSSM -> IDSW verdict.
 #
 # Targets:  synth · convert · train · evaluate_detector · infer · train_trackssm ·
-#           heldout_trackssm · track · evaluate_tracking · sweep_tracking · compare_idsw · all ·
+#           heldout_trackssm · track · evaluate_tracking · sweep_tracking · compare_idsw ·
+#           finetune_effect · all ·
 #           gap_ablation · pretrain_detector
 #
 # Every job is a thin shell over one `python -m nuscmot.stages.<rule>` entry point (a variant
@@ -26,6 +27,7 @@ rule all:
         OUT.detector_metrics_json,
         OUT.compare_csv,
         OUT.sweep_best if use_tuned() else [],
+        OUT.finetune_md if FINETUNE_SOURCES else [],
         expand(OUT.trackssm_heldout, seed=SEEDS) if "trackssm" in TRACKERS else [],
 
 

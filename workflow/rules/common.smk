@@ -1,5 +1,6 @@
 # Paths (all below config["results"]) and per-rule config slices.
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -18,7 +19,9 @@ from nuscmot.common.errors import InputError
 from nuscmot.common.imports import closure_files
 from nuscmot.common.runs import parse_source_run, parse_tracker_run, run_regex
 from nuscmot.common.runs import source_runs, tracker_runs
+from nuscmot.common.sources import detection_sources
 from nuscmot.evaluation.compare import CompareConfig
+from nuscmot.evaluation.finetune_effect import FinetuneEffectConfig
 from nuscmot.tracking.gt_detections import DegradeConfig
 from nuscmot.tracking.trackssm.train import TrainConfig as TrackSSMTrainConfig
 
@@ -28,8 +31,34 @@ try:  # slices that decide which jobs exist: read through their dataclasses (the
         DegradeConfig, config.get("gt_detections"), where="gt_detections"
     )
     TRACKSSM = from_dict(TrackSSMTrainConfig, config.get("trackssm"), where="trackssm")
+    DETECTIONS = detection_sources(config.get("detections"))  # name -> DetectionSource
+    FINETUNE = from_dict(
+        FinetuneEffectConfig, config.get("finetune_effect"), where="finetune_effect"
+    )
 except InputError as exc:
     config_error(f": {exc}")
+_unknown = [s for s in SOURCES if s not in DETECTIONS]
+if _unknown:
+    config_error(
+        f" at tracking.sources: {_unknown[0]!r} is not a source of the detections slice"
+        f" ({', '.join(DETECTIONS)})"
+    )
+
+
+for _name in SOURCES:
+    _src = DETECTIONS[_name]
+    _path = _src.checkpoint if _src.kind == "checkpoint" else _src.dir
+    if _src.kind != "gt" and _path != "train" and not Path(_path).exists():
+        config_error(
+            f" at detections.{_name}: {_path}: no such "
+            f"{'file' if _src.kind == 'checkpoint' else 'folder'}"
+        )
+
+
+def sources_of(kind):
+    """The tracked sources (tracking.sources) of one kind: checkpoint | gt | files."""
+    return [s for s in SOURCES if DETECTIONS[s].kind == kind]
+
 
 # Runs: TrackSSM once per training seed, GT-derived detections once per draw
 # (nuscmot.common.runs names them); the first seed and draw are the reference runs
@@ -37,9 +66,13 @@ except InputError as exc:
 SEEDS = list(TRACKSSM.seeds)
 DRAWS = list(GT_DETECTIONS.seeds)
 TRACKER_RUNS = tracker_runs(TRACKERS, SEEDS)
-SOURCE_RUNS = source_runs(SOURCES, DRAWS)
+SOURCE_RUNS = source_runs(SOURCES, DRAWS, drawn=sources_of("gt"))
 REF_TRACKER_RUNS = tracker_runs(TRACKERS, SEEDS[:1])
-REF_SOURCE_RUNS = source_runs(SOURCES, DRAWS[:1])
+# the fine-tune effect: baseline vs fine-tuned source, when both are tracked (and not drawn)
+FINETUNE_SOURCES = [FINETUNE.baseline, FINETUNE.finetuned]
+if not all(s in SOURCES and DETECTIONS[s].kind != "gt" for s in FINETUNE_SOURCES):
+    FINETUNE_SOURCES = []
+REF_SOURCE_RUNS = source_runs(SOURCES, DRAWS[:1], drawn=sources_of("gt"))
 
 OUT = SimpleNamespace(
     # convert
@@ -67,10 +100,9 @@ OUT = SimpleNamespace(
     # GT-derived detections, one folder per draw
     gt_detections_dir=f"{R}/detections_gt/draw{{draw}}",
     # tuning split: detections of both sources
-    detections_tune=f"{R}/tune/detections",
+    detections_tune=f"{R}/tune/detections/{{source}}",
     sweep_best=f"{R}/sweep/best.json",
     tuned=f"{R}/sweep/tuned/{{source}}/{{tracker}}.json",  # one per source and tracker run
-    gt_detections_tune=f"{R}/tune/detections_gt",
     # tracking
     trackssm_model=f"{R}/trackssm/seed{{seed}}/model.pt",
     trackssm_heldout=f"{R}/trackssm/seed{{seed}}/heldout.json",
@@ -83,6 +115,9 @@ OUT = SimpleNamespace(
     metrics_ego_json=f"{R}/ego_flip/metrics/{{source}}/{{tracker}}.json",
     metrics_csv=f"{R}/metrics/{{source}}/{{tracker}}.csv",
     metrics_json=f"{R}/metrics/{{source}}/{{tracker}}.json",
+    finetune_md=f"{R}/finetune_effect.md",
+    finetune_json=f"{R}/finetune_effect.json",
+    finetune_plots=f"{R}/finetune_effect_plots",
     compare_csv=f"{R}/compare_idsw.csv",
     compare_md=f"{R}/compare_idsw.md",
     paradox_json=f"{R}/idsw_paradox_analysis.json",
@@ -169,18 +204,39 @@ def pretrained_input():
 
 
 def detections_dir(source_run):
-    """Tracking input of a source run: the detector's detections, or one draw of GT-derived ones."""
-    source, draw = parse_source_run(source_run)
-    return (
-        OUT.gt_detections_dir.format(draw=draw)
-        if source == "gt"
-        else OUT.detections_dir
-    )
+    """Tracking input of a source run: ``results/detections/<source run>/``."""
+    return OUT.detections_dir.format(source=source_run)
 
 
 def tune_detections_dir(source):
     """A source's detections of the tuning split (GT-derived: the first draw)."""
-    return OUT.gt_detections_tune if source == "gt" else OUT.detections_tune
+    return OUT.detections_tune.format(source=source)
+
+
+def source_weights(wildcards):
+    """The checkpoint a checkpoint source runs: the train rule's (infer.checkpoint: best or
+    latest) or a file, which must exist when the workflow loads."""
+    path = DETECTIONS[wildcards.source].checkpoint
+    if path == "train":
+        return OUT.best_ckpt if config["infer"]["checkpoint"] == "best" else OUT.latest_ckpt
+    return path
+
+
+def source_json(wildcards):
+    """The source's entry of the detections slice, as ``infer --source`` reads it."""
+    entry = dataclasses.asdict(DETECTIONS[wildcards.source])
+    return json.dumps(entry, sort_keys=True, separators=(",", ":"))
+
+
+def source_files(wildcards):
+    """A files source's detection files: inputs one by one, so an edited file reruns it."""
+    folder = Path(DETECTIONS[wildcards.source].dir)
+    return [str(p) for p in sorted(folder.glob("*.txt"))]
+
+
+def check_params():
+    value = {"score_transform": config["tracking"].get("score_transform"), "num_classes": 7}
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 def model_name(wildcards):
@@ -327,3 +383,17 @@ def pick_params(wildcards):
     cfg = {k: v for k, v in sweep.items() if k not in ("motion", "heatmap")}
     cfg["motion"] = {model: (sweep.get("motion") or {}).get(model, {})}
     return json.dumps({"cfg": cfg, "trackers": [model]}, sort_keys=True)
+
+
+def finetune_runs(pattern):
+    """``pattern`` for every tracker run on the fine-tune effect's two sources."""
+    return per_run(pattern, sources=FINETUNE_SOURCES) if FINETUNE_SOURCES else []
+
+
+def finetune_runs_json():
+    runs = [
+        run_entry(s, t, OUT.metrics_json, OUT.tracking_dir)
+        for s in FINETUNE_SOURCES
+        for t in TRACKER_RUNS
+    ]
+    return json.dumps(runs, sort_keys=True, separators=(",", ":"))

@@ -70,11 +70,7 @@ rule evaluate_detector:
 
 rule infer:
     input:
-        weights=(
-            OUT.best_ckpt
-            if config["infer"]["checkpoint"] == "best"
-            else OUT.latest_ckpt
-        ),
+        weights=source_weights,
         mot_dir=OUT.mot_dir,
         seqmap=OUT.seqmap,
         dataroot=DATAROOT,
@@ -83,37 +79,35 @@ rule infer:
         dets=directory(OUT.detections_dir),
         timing=OUT.infer_timing,
     log:
-        f"{OUT.logs}/infer.log",
+        f"{OUT.logs}/infer_{{source}}.log",
     benchmark:
-        f"{OUT.benchmarks}/infer.tsv"
+        f"{OUT.benchmarks}/infer_{{source}}.tsv"
+    wildcard_constraints:
+        source=run_regex(sources_of("checkpoint")),
     conda:
         "../../envs/detector.yaml"
     resources:
         gpu=1,
     params:
         cfg=slice_json("infer"),
+        source=source_json,
     shell:
-        ANNOUNCE
-        + "python -m nuscmot.stages.infer --params {params.cfg:q} --weights {input.weights:q}"
+        ANNOUNCE + "python -m nuscmot.stages.infer --params {params.cfg:q} --weights {input.weights:q}"
         " --mot-dir {input.mot_dir:q} --seqmap {input.seqmap:q} --image-root {input.dataroot:q}"
-        " --out-dir {output.dets:q} --timing {output.timing:q} > {log:q} 2>&1"
+        " --source {params.source:q} --out-dir {output.dets:q} --timing {output.timing:q} > {log:q} 2>&1"
 
 
 use rule infer as infer_tune with:
     input:
-        weights=(
-            OUT.best_ckpt
-            if config["infer"]["checkpoint"] == "best"
-            else OUT.latest_ckpt
-        ),
+        weights=source_weights,
         mot_dir=OUT.mot_tune,
         seqmap=OUT.seqmap_tune,
         dataroot=DATAROOT,
         code=code("infer"),
     output:
         dets=directory(OUT.detections_tune),
-        timing=f"{R}/tune/infer_timing.json",
+        timing=f"{R}/tune/infer_timing_{{source}}.json",
     log:
-        f"{OUT.logs}/infer_tune.log",
+        f"{OUT.logs}/infer_tune_{{source}}.log",
     benchmark:
-        f"{OUT.benchmarks}/infer_tune.tsv"
+        f"{OUT.benchmarks}/infer_tune_{{source}}.tsv"

@@ -83,3 +83,41 @@ rule compare_idsw:
         " --out-md {output.md:q} --out-json {output.paradox:q} --plots-dir {output.plots:q}"
         " {params.ego}"
         " > {log:q} 2>&1 && cat {output.md:q}"
+
+
+rule finetune_effect:
+    input:
+        metrics=finetune_runs(OUT.metrics_json),
+        results=finetune_runs(OUT.tracking_dir),
+        dets=[detections_dir(s) for s in FINETUNE_SOURCES],
+        coco_test=OUT.coco_test,
+        mot_dir=OUT.mot_dir,
+        seqmap=OUT.seqmap,
+        code=code("finetune_effect"),
+    output:
+        md=OUT.finetune_md,
+        json=OUT.finetune_json,
+        plots=report(
+            directory(OUT.finetune_plots),
+            patterns=["{name}.png"],
+            caption="../report/finetune_effect.rst",
+            category="Fine-tuning effect",
+        ),
+    log:
+        f"{OUT.logs}/finetune_effect.log",
+    benchmark:
+        f"{OUT.benchmarks}/finetune_effect.tsv"
+    conda:
+        "../../envs/evaluation.yaml"
+    params:
+        cfg=slice_json(
+            "finetune_effect",
+            compare=config.get("compare", {}),
+            evaluation=config["evaluation"],
+        ),
+        runs=finetune_runs_json(),
+    shell:
+        ANNOUNCE + "python -m nuscmot.stages.finetune_effect --params {params.cfg:q} --runs {params.runs:q}"
+        " --coco-test {input.coco_test:q} --mot-dir {input.mot_dir:q} --seqmap {input.seqmap:q}"
+        " --out-md {output.md:q} --out-json {output.json:q} --plots-dir {output.plots:q}"
+        " > {log:q} 2>&1 && cat {output.md:q}"

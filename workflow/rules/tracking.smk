@@ -8,20 +8,20 @@ rule gt_detections:
         seqmap=OUT.seqmap,
         code=code("gt_detections"),
     output:
-        directory(OUT.gt_detections_dir),
+        directory(f"{R}/detections/{{source}}-d{{draw}}"),
     log:
-        f"{OUT.logs}/gt_detections_draw{{draw}}.log",
+        f"{OUT.logs}/gt_detections_{{source}}-d{{draw}}.log",
     benchmark:
-        f"{OUT.benchmarks}/gt_detections_draw{{draw}}.tsv"
+        f"{OUT.benchmarks}/gt_detections_{{source}}-d{{draw}}.tsv"
     wildcard_constraints:
+        source=run_regex(sources_of("gt")),
         draw="[0-9]+",
     conda:
         "../../envs/tracking.yaml"
     params:
         cfg=lambda wildcards: seeded_slice_json("gt_detections", wildcards.draw),
     shell:
-        ANNOUNCE
-        + "python -m nuscmot.stages.gt_detections --params {params.cfg:q} --mot-dir {input.mot_dir:q}"
+        ANNOUNCE + "python -m nuscmot.stages.gt_detections --params {params.cfg:q} --mot-dir {input.mot_dir:q}"
         " --seqmap {input.seqmap:q} --out-dir {output:q} > {log:q} 2>&1"
 
 
@@ -31,13 +31,53 @@ use rule gt_detections as gt_detections_tune with:
         seqmap=OUT.seqmap_tune,
         code=code("gt_detections"),
     output:
-        directory(OUT.gt_detections_tune),
+        directory(OUT.detections_tune),
     log:
-        f"{OUT.logs}/gt_detections_tune.log",
+        f"{OUT.logs}/gt_detections_tune_{{source}}.log",
     benchmark:
-        f"{OUT.benchmarks}/gt_detections_tune.tsv"
+        f"{OUT.benchmarks}/gt_detections_tune_{{source}}.tsv"
+    wildcard_constraints:
+        source=run_regex(sources_of("gt")),
     params:
         cfg=seeded_slice_json("gt_detections", DRAWS[0]),
+
+
+rule check_detections:
+    input:
+        files=source_files,
+        mot_dir=OUT.mot_dir,
+        seqmap=OUT.seqmap,
+        code=code("check_detections"),
+    output:
+        directory(OUT.detections_dir),
+    log:
+        f"{OUT.logs}/check_detections_{{source}}.log",
+    benchmark:
+        f"{OUT.benchmarks}/check_detections_{{source}}.tsv"
+    wildcard_constraints:
+        source=run_regex(sources_of("files")),
+    conda:
+        "../../envs/tracking.yaml"
+    params:
+        cfg=check_params(),
+        src=lambda wildcards: DETECTIONS[wildcards.source].dir,
+    shell:
+        ANNOUNCE + "python -m nuscmot.stages.check_detections --params {params.cfg:q} --src-dir {params.src:q}"
+        " --mot-dir {input.mot_dir:q} --seqmap {input.seqmap:q} --out-dir {output:q} > {log:q} 2>&1"
+
+
+use rule check_detections as check_detections_tune with:
+    input:
+        files=source_files,
+        mot_dir=OUT.mot_tune,
+        seqmap=OUT.seqmap_tune,
+        code=code("check_detections"),
+    output:
+        directory(OUT.detections_tune),
+    log:
+        f"{OUT.logs}/check_detections_tune_{{source}}.log",
+    benchmark:
+        f"{OUT.benchmarks}/check_detections_tune_{{source}}.tsv"
 
 
 rule train_trackssm:

@@ -3,8 +3,8 @@ and one per motion model (and training seed).
 
 A deterministic motion model runs once and is named after itself (``kalman``); a learned one
 runs once per training seed (``trackssm-s0``, ``trackssm-s1``, ...). A detection source made
-once is named after itself (``detector``); a randomly degraded one once per draw (``gt-d0``,
-``gt-d1``, ...). The names are folder names under ``results/`` and Snakemake wildcard values;
+once is named after itself (``finetuned``); a randomly degraded one (kind ``gt``) once per
+draw (``gt-d0``, ``gt-d1``, ...). The names are folder names under ``results/`` and Snakemake wildcard values;
 everything that needs the model, seed, source or draw parses them here.
 """
 
@@ -14,7 +14,6 @@ import re
 from typing import Iterable, Sequence
 
 SEEDED_MODELS = ("trackssm",)  # motion models trained from a seed: one run per seed
-DRAWN_SOURCES = ("gt",)  # detection sources drawn from a seed: one set per draw
 _RUN = re.compile(r"^(?P<name>[a-z][a-z0-9_]*)(?:-(?P<tag>[sd])(?P<n>\d+))?$")
 
 
@@ -23,9 +22,11 @@ def tracker_runs(trackers: Iterable[str], seeds: Sequence[int]) -> list[str]:
     return [f"{t}-s{s}" if t in SEEDED_MODELS else t for t in trackers for s in (seeds if t in SEEDED_MODELS else [None])]
 
 
-def source_runs(sources: Iterable[str], draws: Sequence[int]) -> list[str]:
-    """Run names of ``sources``: one per draw for a drawn source, else the source's name."""
-    return [f"{s}-d{d}" if s in DRAWN_SOURCES else s for s in sources for d in (draws if s in DRAWN_SOURCES else [None])]
+def source_runs(sources: Iterable[str], draws: Sequence[int], drawn: Iterable[str]) -> list[str]:
+    """Run names of ``sources``: one per draw for a drawn source (one in ``drawn``: GT-derived
+    detections), else the source's name."""
+    drawn = set(drawn)
+    return [f"{s}-d{d}" if s in drawn else s for s in sources for d in (draws if s in drawn else [None])]
 
 
 def _parse(run: str, tag: str) -> tuple[str, int | None]:
@@ -41,7 +42,7 @@ def parse_tracker_run(run: str) -> tuple[str, int | None]:
 
 
 def parse_source_run(run: str) -> tuple[str, int | None]:
-    """``gt-d1`` -> (``gt``, 1); ``detector`` -> (``detector``, None)."""
+    """``gt-d1`` -> (``gt``, 1); ``finetuned`` -> (``finetuned``, None)."""
     return _parse(run, "d")
 
 
