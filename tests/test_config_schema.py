@@ -119,3 +119,14 @@ def test_shipped_configs_build_every_slice(repo_root, config_file):
                 if isinstance(cfg, DetectorConfig):
                     cfg.validate()
     detection_sources(config.get("detections"))  # the mapping slice: every source checked
+
+
+def test_the_detections_default_has_one_home(repo_root):
+    """The schema's default detections slice is the code's (a config without one tracks the
+    trained detector and GT-derived detections, tracking.sources' default)."""
+    from nuscmot.common.sources import DEFAULT_DETECTIONS
+
+    schema = yaml.safe_load((repo_root / "workflow" / "schemas" / "tracking.schema.yaml").read_text())
+    assert schema["$defs"]["detections"]["default"] == DEFAULT_DETECTIONS
+    sources = schema["$defs"]["tracking"]["properties"]["sources"]["default"]
+    assert sorted(sources) == sorted(DEFAULT_DETECTIONS)

@@ -44,7 +44,7 @@ def test_dag_outputs(completed):
     seqs = (res / "mot" / "seqmaps" / "test.txt").read_text().split()[1:]
     assert seqs == sorted(splits["test"])
     for seq in seqs:
-        assert (res / "detections" / f"{seq}.txt").is_file()
+        assert (res / "detections" / "detector" / f"{seq}.txt").is_file()
         for source in SOURCE_RUNS:
             for tracker in TRACKER_RUNS:
                 assert (res / "tracking" / source / tracker / f"{seq}.txt").is_file()
@@ -52,7 +52,7 @@ def test_dag_outputs(completed):
         assert (res / "trackssm" / f"seed{seed}" / "model.pt").stat().st_size > 0
     models = [(res / "trackssm" / f"seed{s}" / "model.pt").read_bytes() for s in (0, 1)]
     assert models[0] != models[1]
-    draws = [sorted(p.read_text() for p in (res / "detections_gt" / f"draw{d}").glob("*.txt")) for d in (0, 1)]
+    draws = [sorted(p.read_text() for p in (res / "detections" / f"gt-d{d}").glob("*.txt")) for d in (0, 1)]
     assert draws[0] != draws[1]
     for source in ("detector", "gt"):  # each run tuned on its own: one pick per source and run
         for tracker in TRACKER_RUNS:
@@ -64,7 +64,7 @@ def test_dag_outputs(completed):
     for name in ("compare_idsw.csv", "compare_idsw.md", "idsw_paradox_analysis.json", "sweep/best.json"):
         assert (res / name).stat().st_size > 0
     assert sorted(p.name for p in (res / "plots").glob("*.png"))
-    for rule in ("synth", "convert", "train", "infer", "compare_idsw"):
+    for rule in ("synth", "convert", "train", "infer_detector", "compare_idsw"):
         assert (res / "benchmarks" / f"{rule}.tsv").is_file(), rule
         assert (res / "logs" / f"{rule}.log").is_file(), rule
 
@@ -250,3 +250,37 @@ def test_code_edit_reruns_exactly_its_importers(completed, module):
     finally:
         path.write_text(text)
         os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def test_bring_your_own_detections(completed, tmp_path):
+    """A `files` source: a folder of MOT detection files, validated, tuned, tracked and compared
+    like any other source; an edited file reruns that source's jobs alone; a bad file stops the
+    check with one line naming file and line. (On a copy of the finished run.)"""
+    workdir, cfg = completed
+    work = tmp_path / "work"
+    shutil.copytree(workdir, work, symlinks=True)
+    res = work / cfg["results"]
+    mine = work / "mydets"
+    mine.mkdir()
+    for folder in (res / "detections" / "gt-d0", res / "tune" / "detections" / "gt"):
+        for f in folder.glob("*.txt"):
+            shutil.copy(f, mine / f.name)
+    cfg = with_change(cfg, "detections", {"detector": {"kind": "checkpoint", "checkpoint": "train"},
+                                           "gt": {"kind": "gt"}, "mine": {"kind": "files", "dir": "mydets"}})
+    cfg = with_change(cfg, "tracking.sources", ["detector", "gt", "mine"])
+    write_config(work, cfg)
+    mine_jobs = {"check_detections": 1, "check_detections_tune": 1, **_tuning(3), **_tracking(3, 2), **COMPARE}
+    assert dict(planned_jobs(work, "all")) == mine_jobs
+    snakemake(work, "all")
+    assert "mine" in (res / "compare_idsw.md").read_text()
+    assert sorted(p.name for p in (res / "tracking" / "mine" / "kalman").glob("*.txt"))
+
+    name = sorted(mine.glob("*.txt"))[0]
+    name.write_text(name.read_text() + "1,-1,10,10,20,20,0.9,1,-1,-1\n")
+    assert dict(planned_jobs(work, "all")) == mine_jobs  # that source's jobs, no other
+    name.write_text(name.read_text() + "2,-1,10,10,20,20,1.5,1,-1,-1\n")
+    proc = snakemake(work, "all", check=False)
+    assert proc.returncode != 0
+    log = sorted((res / "logs").glob("check_detections*.log"))
+    lines = [ln for p in log for ln in p.read_text().strip().splitlines()[-1:] if ln.startswith("error:")]
+    assert lines and all(f"{name.name}:" in ln and "outside [0, 1]" in ln for ln in lines), lines

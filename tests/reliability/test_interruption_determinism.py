@@ -19,7 +19,7 @@ Bit-exact on CPU (2 runs, same machine, same seeds; all checked here):
   Markdown, analysis JSON, plots).
 
 Not compared (wall-clock content): logs, benchmarks, TensorBoard runs, ``train_log.txt``,
-the detector state folder, ``infer_timing.json``. GPU training is not bit-exact (cuDNN
+the detector state folder, ``infer_timing_<source>.json``. GPU training is not bit-exact (cuDNN
 autotuning and atomic adds), so on a GPU the detector's weights, detections and everything
 tracked from them differ between runs; the stages before ``train`` and those fed by
 GT-derived detections stay bit-exact.
@@ -40,7 +40,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 # wall-clock content, compared nowhere
 NOT_DETERMINISTIC = re.compile(
     r"^results/(logs|benchmarks|detector/runs|trackssm/runs|detector/state)/"
-    r"|^results/detector/(train_log\.txt|infer_timing\.json)$"
+    r"|^results/detector/(train_log\.txt|infer_timing_\w+\.json)$|^results/tune/infer_timing_\w+\.json$"
 )
 TORCH_FILES = re.compile(r"\.(pth|pt)$")
 
@@ -89,7 +89,7 @@ def test_resumed_run_matches_the_clean_run(reference_run, interrupted_run):
         assert any(k == rel or k.startswith(rel + "/") for k in ref), rel
     # not vacuous: the test sequences have ground truth, detections and tracks
     res = reference_run / "results"
-    for pattern in ("mot/test/*/gt/gt.txt", "detections_gt/draw0/*.txt", "tracking/gt-d0/kalman/*.txt", "tracking/gt-d0/trackssm-s0/*.txt"):
+    for pattern in ("mot/test/*/gt/gt.txt", "detections/gt-d0/*.txt", "tracking/gt-d0/kalman/*.txt", "tracking/gt-d0/trackssm-s0/*.txt"):
         files = sorted(res.glob(pattern))
         assert files and sum(len(f.read_text().splitlines()) for f in files) > 0, f"no rows in {pattern}"
 
@@ -112,7 +112,7 @@ def test_every_output_is_whole(interrupted_run):
         json.loads(path.read_text())
     for path in res.rglob("*.parquet"):
         assert pq.read_table(path).num_rows > 0, path
-    kinds = {"mot": "gt", "detections": "det", "detections_gt": "det", "tracking": "result"}
+    kinds = {"mot": "gt", "detections": "det", "tracking": "result"}
     for folder, kind in kinds.items():
         files = [p for p in (res / folder).rglob("*.txt") if p.parent.name != "seqmaps" and p.name != "img1.txt"]
         assert files, folder

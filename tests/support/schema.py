@@ -223,7 +223,7 @@ def mapping_problems(schemas: Schemas, node: dict, file: str, path: Path_, cls: 
     where = ".".join(path)
     value = node.get("additionalProperties")
     problems = [f"{where}: unexpected word {w!r} on a mapping slice" for w in sorted(
-        set(node) - {"type", "additionalProperties", "propertyNames", "description"})]
+        set(node) - {"type", "additionalProperties", "propertyNames", "description", "default"})]
     if node.get("type") != "object" or not isinstance(value, dict) or "$ref" not in value:
         return problems + [f"{where}: a mapping slice must be type: object, additionalProperties: {{$ref: ...}}"]
     value, value_file, _ = schemas.resolve(value, file)

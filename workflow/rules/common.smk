@@ -95,11 +95,10 @@ OUT = SimpleNamespace(
     detector_runs=f"{R}/detector/runs",
     detector_metrics_json=f"{R}/detector/metrics.json",
     detector_metrics_md=f"{R}/detector/metrics.md",
-    detections_dir=f"{R}/detections",
-    infer_timing=f"{R}/detector/infer_timing.json",
-    # GT-derived detections, one folder per draw
-    gt_detections_dir=f"{R}/detections_gt/draw{{draw}}",
-    # tuning split: detections of both sources
+    # detections of every source run (a checkpoint's, one GT-derived draw, validated files)
+    # and of every source on the tuning split (GT-derived: the first draw)
+    detections_dir=f"{R}/detections/{{source}}",
+    infer_timing=f"{R}/detector/infer_timing_{{source}}.json",
     detections_tune=f"{R}/tune/detections/{{source}}",
     sweep_best=f"{R}/sweep/best.json",
     tuned=f"{R}/sweep/tuned/{{source}}/{{tracker}}.json",  # one per source and tracker run
@@ -218,7 +217,11 @@ def source_weights(wildcards):
     latest) or a file, which must exist when the workflow loads."""
     path = DETECTIONS[wildcards.source].checkpoint
     if path == "train":
-        return OUT.best_ckpt if config["infer"]["checkpoint"] == "best" else OUT.latest_ckpt
+        return (
+            OUT.best_ckpt
+            if config["infer"]["checkpoint"] == "best"
+            else OUT.latest_ckpt
+        )
     return path
 
 
@@ -235,7 +238,10 @@ def source_files(wildcards):
 
 
 def check_params():
-    value = {"score_transform": config["tracking"].get("score_transform"), "num_classes": 7}
+    value = {
+        "score_transform": config["tracking"].get("score_transform"),
+        "num_classes": 7,
+    }
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 

@@ -92,7 +92,8 @@ rule infer:
         cfg=slice_json("infer"),
         source=source_json,
     shell:
-        ANNOUNCE + "python -m nuscmot.stages.infer --params {params.cfg:q} --weights {input.weights:q}"
+        ANNOUNCE
+        + "python -m nuscmot.stages.infer --params {params.cfg:q} --weights {input.weights:q}"
         " --mot-dir {input.mot_dir:q} --seqmap {input.seqmap:q} --image-root {input.dataroot:q}"
         " --source {params.source:q} --out-dir {output.dets:q} --timing {output.timing:q} > {log:q} 2>&1"
 

@@ -82,7 +82,7 @@ rule compare_idsw:
         " --mot-dir {input.mot_dir:q} --seqmap {input.seqmap:q} --out-csv {output.csv:q}"
         " --out-md {output.md:q} --out-json {output.paradox:q} --plots-dir {output.plots:q}"
         " {params.ego}"
-        " > {log:q} 2>&1 && cat {output.md:q}"
+        " > {log:q} 2>&1 && grep -E '^## |Verdict' {output.md:q}"
 
 
 rule finetune_effect:
@@ -117,7 +117,8 @@ rule finetune_effect:
         ),
         runs=finetune_runs_json(),
     shell:
-        ANNOUNCE + "python -m nuscmot.stages.finetune_effect --params {params.cfg:q} --runs {params.runs:q}"
+        ANNOUNCE
+        + "python -m nuscmot.stages.finetune_effect --params {params.cfg:q} --runs {params.runs:q}"
         " --coco-test {input.coco_test:q} --mot-dir {input.mot_dir:q} --seqmap {input.seqmap:q}"
         " --out-md {output.md:q} --out-json {output.json:q} --plots-dir {output.plots:q}"
         " > {log:q} 2>&1 && cat {output.md:q}"

@@ -21,7 +21,8 @@ rule gt_detections:
     params:
         cfg=lambda wildcards: seeded_slice_json("gt_detections", wildcards.draw),
     shell:
-        ANNOUNCE + "python -m nuscmot.stages.gt_detections --params {params.cfg:q} --mot-dir {input.mot_dir:q}"
+        ANNOUNCE
+        + "python -m nuscmot.stages.gt_detections --params {params.cfg:q} --mot-dir {input.mot_dir:q}"
         " --seqmap {input.seqmap:q} --out-dir {output:q} > {log:q} 2>&1"
 
 
@@ -62,7 +63,8 @@ rule check_detections:
         cfg=check_params(),
         src=lambda wildcards: DETECTIONS[wildcards.source].dir,
     shell:
-        ANNOUNCE + "python -m nuscmot.stages.check_detections --params {params.cfg:q} --src-dir {params.src:q}"
+        ANNOUNCE
+        + "python -m nuscmot.stages.check_detections --params {params.cfg:q} --src-dir {params.src:q}"
         " --mot-dir {input.mot_dir:q} --seqmap {input.seqmap:q} --out-dir {output:q} > {log:q} 2>&1"
 
 

@@ -107,10 +107,16 @@ def detection_source(entry: Any, where: str = "detections") -> DetectionSource:
     return source
 
 
+# A config without a detections slice: the trained detector and GT-derived detections
+# (tracking.sources' default names them; the schema repeats this default).
+DEFAULT_DETECTIONS = {"detector": {"kind": "checkpoint", "checkpoint": "train"}, "gt": {"kind": "gt"}}
+
+
 def detection_sources(mapping: Any, where: str = "detections") -> dict[str, DetectionSource]:
-    """The ``detections`` slice: source name -> :class:`DetectionSource`, every entry checked."""
+    """The ``detections`` slice: source name -> :class:`DetectionSource`, every entry checked
+    (None: :data:`DEFAULT_DETECTIONS`)."""
     if mapping is None:
-        return {}
+        mapping = DEFAULT_DETECTIONS
     if not isinstance(mapping, Mapping):
         raise InputError(where, f"must be a mapping of source name -> source, got {type(mapping).__name__}")
     out = {}

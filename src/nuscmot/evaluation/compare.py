@@ -36,8 +36,10 @@ GAP_VARIABLE = "gap_frames"  # plotted against the delta
 CROWDING_VARIABLE = "mean_objects_per_frame"
 
 
-SOURCES = {
+SOURCES = {  # section titles of the usual source names (any other is titled by its name)
     "detector": "the detector's output (`infer`)",
+    "finetuned": "the fine-tuned detector (`train`, then `infer`)",
+    "pretrained": "the pretrained detector, not fine-tuned (`infer`)",
     "gt": "GT-derived detections (`gt_detections`: dropped boxes, jitter, false positives)",
 }
 
