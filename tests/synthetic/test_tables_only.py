@@ -11,7 +11,7 @@ import pytest
 import yaml
 from nuscenes.utils.splits import create_splits_scenes
 
-from nuscmot.data.convert import load_nuscenes
+from nuscmot.data.devkit import drop_sweeps, load_nuscenes
 from nuscmot.stages import convert as convert_cli
 from nuscmot.synthetic.tables_only import TablesOnlyConfig, scene_specs, scene_tables, write_tables_only
 from nuscmot.synthetic.tables_world import CAMERAS, SENSORS
@@ -87,3 +87,14 @@ def test_convert_splits_it_as_official_data_with_boxes_in_view(tables_only, tmp_
     assert (boxes[:, 2:] >= cfg["min_box_size"]).all() and (boxes[:, :2] >= 0).all()
     assert (boxes[:, 0] + boxes[:, 2] <= 1600 + 1e-6).all() and (boxes[:, 1] + boxes[:, 3] <= 900 + 1e-6).all()
     assert len((out / "seqmap.txt").read_text().split()) - 1 == 150
+
+
+def test_convert_frees_the_sweep_rows_and_keeps_every_keyframe(tables_only):
+    nusc = load_nuscenes(tables_only[0], VERSION)  # its own copy: rows are freed in place
+    n_sweeps = sum(not sd["is_key_frame"] for sd in nusc.sample_data)
+    assert drop_sweeps(nusc) == 2 * n_sweeps  # the sweep's sample_data row and its ego pose
+    assert sum(sd is not None for sd in nusc.sample_data) == len(nusc.sample) * len(SENSORS)
+    for sample in nusc.sample:
+        for token in sample["data"].values():
+            sd = nusc.get("sample_data", token)
+            assert sd["is_key_frame"] and nusc.get("ego_pose", sd["ego_pose_token"])["timestamp"] == sd["timestamp"]
