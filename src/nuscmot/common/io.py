@@ -104,8 +104,9 @@ def write_text(path: str | Path, text: str) -> None:
 
 def write_json(path: str | Path, obj: Any, *, indent: int | None = 2) -> None:
     """Deterministic JSON (sorted keys, trailing newline), written atomically."""
+    text = json.dumps(obj, indent=indent, sort_keys=True)  # one shot: json's C encoder (json.dump is pure Python)
     with atomic_open(path, "w", encoding="utf-8") as fh:
-        json.dump(obj, fh, indent=indent, sort_keys=True)
+        fh.write(text)
         fh.write("\n")
 
 

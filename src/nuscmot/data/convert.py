@@ -1,11 +1,14 @@
 """nuScenes (real or synthetic) -> COCO detector sets, MOT test ground truth, GT trajectories.
 
 Steps: load the tables with the real devkit (bad tables become one-line InputErrors naming
-the file), map categories to classes (:mod:`.classes`), split scenes (:mod:`.splits`),
-check every used image exists, then project every kept annotation of every used camera
-keyframe into its image, all boxes of one image at once (:mod:`.geometry`, same boxes as
-the devkit's ``export_2d_annotations_as_json``). Outputs are built in memory and committed
-together at the end, each file atomically, so bad input leaves no partial output.
+the file; the sweep rows, never read, are freed at once: :mod:`.devkit`), map categories to
+classes (:mod:`.classes`), split scenes (:mod:`.splits`), check every used image exists,
+then project every kept annotation of every used camera keyframe into its image, all boxes
+of one image at once (:mod:`.geometry`, same boxes as the devkit's
+``export_2d_annotations_as_json``), into compact per-image records (:mod:`.records`). The
+devkit is then released, so the outputs never add to its peak memory. They are built one
+at a time and committed together at the end, each file atomically, so bad input leaves no
+partial output. Each phase logs its time and the peak RSS so far (:mod:`nuscmot.common.phases`).
 Every MOT test sequence also gets its camera's pose per frame, ``cam_pose.json``
 (``ego_pose`` x ``calibrated_sensor``, format in :mod:`.cam_pose`), for ego-motion
 compensation in tracking.
@@ -18,6 +21,7 @@ the level in their visibility column), so evaluation / training decide what to i
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 from contextlib import ExitStack
@@ -32,9 +36,11 @@ from nuscmot.common.errors import InputError
 from nuscmot.common.fields import AT_LEAST_0, NON_EMPTY_SET, check_fields, limited
 from nuscmot.common.images import check_image_tail
 from nuscmot.common.io import atomic_dir, atomic_path, write_json
+from nuscmot.common.phases import PhaseLog
 from nuscmot.data.cam_pose import camera_pose
 from nuscmot.data.classes import CLASSES, DEFAULT_CATEGORY_MAP, build_category_lookup
 from nuscmot.data.coco import coco_dataset
+from nuscmot.data.devkit import drop_sweeps, load_nuscenes
 from nuscmot.data.geometry import CameraView, box_corners, project_boxes_2d
 from nuscmot.data.mot_gt import write_mot_dir
 from nuscmot.data.records import ImageBoxes
@@ -95,42 +101,6 @@ class _SampleBoxes:
 
 # ---------------------------------------------------------------------------------------
 # Loading
-
-
-def load_nuscenes(dataroot: str | Path, version: str):
-    """``NuScenes(version, dataroot, verbose=False)``; missing or broken input -> InputError naming the file."""
-    dataroot = Path(dataroot)
-    if not dataroot.is_dir():
-        raise InputError(dataroot, "dataroot does not exist (or is not a folder)")
-    table_root = dataroot / version
-    if not table_root.is_dir():
-        raise InputError(table_root, f"missing version folder {version!r} in the dataroot")
-
-    from nuscenes.nuscenes import NuScenes
-
-    class _CheckedNuScenes(NuScenes):
-        # The devkit's table loader, with the failing file named (its JSONDecodeError does not).
-        def __load_table__(self, table_name):  # noqa: N802 (devkit's name; not name-mangled)
-            path = Path(self.table_root) / f"{table_name}.json"
-            try:
-                return super().__load_table__(table_name)
-            except FileNotFoundError:
-                raise InputError(path, "missing nuScenes table file") from None
-            except json.JSONDecodeError as exc:
-                raise InputError(path, f"corrupt table JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
-            except UnicodeDecodeError as exc:
-                raise InputError(path, f"table is not UTF-8 text ({exc.reason})") from None
-            except OSError as exc:
-                raise InputError(path, f"cannot read table ({exc.strerror})") from None
-
-    try:
-        return _CheckedNuScenes(version=version, dataroot=str(dataroot), verbose=False)
-    except InputError:
-        raise
-    except AssertionError as exc:  # devkit checks, e.g. a missing map mask file
-        raise InputError(table_root, f"nuScenes devkit rejected the dataset ({exc})") from None
-    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
-        raise InputError(table_root, f"malformed nuScenes tables ({type(exc).__name__}: {exc})") from None
 
 
 def scene_keyframes(nusc, scene: dict) -> list[dict]:
@@ -300,10 +270,8 @@ def dataset_splits(nusc, version: str, dataroot: Path, cfg: ConvertConfig) -> Sp
     return make_splits(train, val, (s["name"] for s in nusc.scene), cfg.detector_val_fraction, cfg.split_seed, source=source)
 
 
-def convert(cfg: ConvertConfig, version: str, dataroot: str | Path, out: Outputs) -> dict[str, Any]:
-    """Run the whole conversion; returns a small summary (counts) for the log."""
-    dataroot = Path(dataroot)
-    nusc = load_nuscenes(dataroot, version)
+def extract_all(nusc, cfg: ConvertConfig, version: str, dataroot: Path) -> tuple[Splits, list[ImageBoxes]]:
+    """Everything ``convert`` needs of the devkit: the splits and the kept boxes of every used image."""
     lookup = build_category_lookup(
         cfg.classes,
         cfg.category_map,
@@ -316,49 +284,76 @@ def convert(cfg: ConvertConfig, version: str, dataroot: str | Path, out: Outputs
     cams = tuple(sorted(cfg.cameras))
     jobs = [SceneJob(scenes[n], cams) for n in splits.detector_train + splits.detector_val]
     jobs += [SceneJob(scenes[n], (cfg.test_camera,)) for n in splits.test]
-    images = extract_images(nusc, jobs, lookup, cfg.min_box_size, dataroot=dataroot, version=version)
+    return splits, extract_images(nusc, jobs, lookup, cfg.min_box_size, dataroot=dataroot, version=version)
 
+
+def convert(cfg: ConvertConfig, version: str, dataroot: str | Path, out: Outputs) -> dict[str, Any]:
+    """Run the whole conversion; returns a small summary (counts) for the log.
+
+    The devkit is only needed to extract the images' boxes (compact records); it is released
+    before any output is built, so the output phase never adds to the devkit's own peak memory.
+    """
+    if (out.tune_mot_dir is None) != (out.tune_seqmap is None):
+        raise InputError("convert", "the tuning split needs both its MOT folder and its seqmap")
+    dataroot = Path(dataroot)
+    phases = PhaseLog("convert")
+    nusc = load_nuscenes(dataroot, version)
+    phases.done("load")
+    drop_sweeps(nusc)
+    phases.done("drop_sweeps")
+    splits, images = extract_all(nusc, cfg, version, dataroot)
+    phases.done("extract")
+    nusc.explorer = None  # the devkit's own cycle (explorer.nusc): dropping nusc now frees its tables
+    del nusc
+    gc.collect()
+    phases.done("release")
+    summary = write_outputs(cfg, version, splits, images, out, phases)
+    summary["phases"] = phases.summary()
+    log.info("converted %s: %s", version, json.dumps(summary, sort_keys=True))
+    return summary
+
+
+def write_outputs(cfg: ConvertConfig, version: str, splits: Splits, images: list[ImageBoxes], out: Outputs,
+                  phases: PhaseLog) -> dict[str, Any]:
+    """Build and write every output, one COCO set at a time; all are committed together at the end."""
     in_train, in_val, in_test = set(splits.detector_train), set(splits.detector_val), set(splits.test)
-    train_imgs = [im for im in images if im.scene_name in in_train]
-    val_imgs = [im for im in images if im.scene_name in in_val]
-    test_imgs = [im for im in images if im.scene_name in in_test and im.camera == cfg.test_camera]
-    tune_imgs = [im for im in val_imgs if im.camera == cfg.test_camera]  # official train side only
-    info = {"description": f"nuscmot conversion of nuScenes {version}", "version": version}
-    coco = {
-        "train": coco_dataset(train_imgs, cfg.classes, cfg.min_visibility, info),
-        "val": coco_dataset(val_imgs, cfg.classes, cfg.min_visibility, info),
-        "test": coco_dataset(test_imgs, cfg.classes, cfg.min_visibility, info),
+    parts = {
+        "train": [im for im in images if im.scene_name in in_train],
+        "val": [im for im in images if im.scene_name in in_val],
+        "test": [im for im in images if im.scene_name in in_test and im.camera == cfg.test_camera],
     }
-    traj_train = trajectory_table(train_imgs)
-    traj_val = trajectory_table(val_imgs)
-
+    tune_imgs = [im for im in parts["val"] if im.camera == cfg.test_camera]  # official train side only
+    info = {"description": f"nuscmot conversion of nuScenes {version}", "version": version}
+    counts: dict[str, dict[str, int]] = {"images": {}, "annotations": {}}
     with ExitStack() as stack:  # every output is committed only if all of them were written
         paths = {
             name: stack.enter_context(atomic_path(getattr(out, name)))
             for name in ("coco_train", "coco_val", "coco_test", "seqmap", "traj_train", "traj_val", "splits")
         }
-        mot_tmp = stack.enter_context(atomic_dir(out.mot_dir))
         for split in ("train", "val", "test"):
-            write_json(paths[f"coco_{split}"], coco[split], indent=None)
-        n_gt = write_mot_dir(mot_tmp, paths["seqmap"], test_imgs, splits.test)
-        if (out.tune_mot_dir is None) != (out.tune_seqmap is None):
-            raise InputError("convert", "the tuning split needs both its MOT folder and its seqmap")
+            coco = coco_dataset(parts[split], cfg.classes, cfg.min_visibility, info)
+            counts["images"][split], counts["annotations"][split] = len(coco["images"]), len(coco["annotations"])
+            phases.done("coco")
+            write_json(paths[f"coco_{split}"], coco, indent=None)
+            del coco
+            phases.done("json")
+        n_gt = write_mot_dir(stack.enter_context(atomic_dir(out.mot_dir)), paths["seqmap"], parts["test"], splits.test)
         if out.tune_mot_dir is not None:
             tune_seqmap = stack.enter_context(atomic_path(out.tune_seqmap))
             write_mot_dir(stack.enter_context(atomic_dir(out.tune_mot_dir)), tune_seqmap, tune_imgs,
                           splits.detector_val)
-        write_trajectories(paths["traj_train"], traj_train)
-        write_trajectories(paths["traj_val"], traj_val)
         write_json(paths["splits"], splits.to_json())
-    summary = {
-        "scenes": {k: len(v) for k, v in splits.to_json().items()},
-        "images": {k: len(v["images"]) for k, v in coco.items()},
-        "annotations": {k: len(v["annotations"]) for k, v in coco.items()},
-        "mot_gt_rows": n_gt,
-        "trajectory_rows": {"train": traj_train.num_rows, "val": traj_val.num_rows},
-    }
-    log.info("converted %s: %s", version, json.dumps(summary, sort_keys=True))
-    return summary
+        phases.done("mot")
+        rows = {}
+        for split in ("train", "val"):
+            table = trajectory_table(parts[split])
+            rows[split] = table.num_rows
+            write_trajectories(paths[f"traj_{split}"], table)
+            del table
+        phases.done("trajectories")
+    phases.done("commit")
+    return {"scenes": {k: len(v) for k, v in splits.to_json().items()}, **counts, "mot_gt_rows": n_gt,
+            "trajectory_rows": rows}
 
 
 def parse_params(params: dict[str, Any]) -> tuple[ConvertConfig, str]:
