@@ -118,6 +118,35 @@ def test_report(completed):
     assert "compare_idsw.csv" in html and ".png" in html
 
 
+def test_report_outputs(completed):
+    """Every switch as a row, the GT ids' instance tokens, the detector's recall tables and
+    training curves in metrics.json, the summary with its gallery."""
+    from nuscmot.evaluation.switches import COLUMNS, read_switches
+
+    workdir, cfg = completed
+    res = workdir / cfg["results"]
+    for source in SOURCE_RUNS:
+        for tracker in TRACKER_RUNS:
+            path = res / "switches" / source / f"{tracker}.csv"
+            assert path.read_text().splitlines()[0] == ",".join(COLUMNS)
+            idsw = json.loads((res / "metrics" / source / f"{tracker}.json").read_text())["overall"]["IDSW"]
+            rows = read_switches(path)
+            assert len(rows) == idsw and all(r["instance_token"] for r in rows), (source, tracker)
+    seq = (res / "mot" / "seqmaps" / "test.txt").read_text().split()[1]
+    assert (res / "mot" / "test" / seq / "gt" / "instances.csv").read_text().startswith("id,instance_token\n1,")
+    metrics = json.loads((res / "detector" / "metrics.json").read_text())
+    test = metrics["splits"]["test_front"]
+    assert test["recall_conf_threshold"] == cfg["infer"]["conf_threshold"]
+    assert {"per_class_recall", "recall_by_visibility", "pr_curves"} <= set(test)
+    assert [e["epoch"] for e in metrics["training"]] == [1, 2]
+    assert sorted(p.name for p in (res / "detector" / "plots").iterdir()) == [
+        "pr_curves.png", "recall_by_visibility.png", "training.png"]
+    index = json.loads((res / "report" / "gallery" / "index.json").read_text())
+    assert index["animation"]["runs"] == ["kalman", "trackssm-s0"]
+    assert (res / "report" / "worst_sequence.gif").stat().st_size > 0
+    assert "Verdict (trackssm)" in (res / "report" / "verdict.html").read_text()
+
+
 def test_report_opens_on_the_verdict_in_a_browser(completed, tmp_path):
     """The report, rendered by headless Chromium: its first page shows every source's verdict
     sentence, the summary page its detector table and gallery images that are not blank, and
