@@ -139,7 +139,7 @@ def test_report_outputs(completed):
     assert test["recall_conf_threshold"] == cfg["infer"]["conf_threshold"]
     assert {"per_class_recall", "recall_by_visibility", "pr_curves"} <= set(test)
     assert [e["epoch"] for e in metrics["training"]] == [1, 2]
-    assert sorted(p.name for p in (res / "detector" / "plots").iterdir()) == [
+    assert sorted(p.name for p in (res / "detector" / "plots").glob("*.png")) == [
         "pr_curves.png", "recall_by_visibility.png", "training.png"]
     index = json.loads((res / "report" / "gallery" / "index.json").read_text())
     assert index["animation"]["runs"] == ["kalman", "trackssm-s0"]

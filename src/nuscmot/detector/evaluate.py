@@ -155,9 +155,9 @@ def evaluate_checkpoint(cfg, weights: Path, split_jsons: dict[str, Path], image_
     (:mod:`nuscmot.detector.analysis`); ``train_log``: the training curves; ``plots_dir``: figures."""
     from functools import partial
 
-    from nuscmot.detector.analysis import analysis_markdown, detection_analysis, training_curves
     from nuscmot.common.device import resolve_device
     from nuscmot.common.io import write_json, write_text
+    from nuscmot.detector.analysis import analysis_markdown, detection_analysis, training_curves
     from nuscmot.detector.checkpoint import load_model
     from nuscmot.detector.config import set_cpu_threads
     from nuscmot.detector.predict import prepare_model
