@@ -12,38 +12,36 @@ REPORT_OUT = SimpleNamespace(
 # the gallery's runs: the reference detection sources, the baseline and the other model's reference run
 GALLERY_TRACKERS = sorted(
     REF_TRACKER_RUNS,
-    key=lambda run: parse_tracker_run(run)[0] != config["compare"]["baseline"],
+    key=lambda run: parse_tracker_run(run)[0] != COMPARE.baseline,
 )
 
 
-def switches_runs(wildcards):
-    return json.dumps(
-        {
-            t: OUT.tracking_dir.format(source=wildcards.source, tracker=t)
-            for t in TRACKER_RUNS
+# the params of the gallery (the reference runs' results and switch tables) and the summary
+# (every TrackSSM seed's training and held-out reports)
+GALLERY_PARAMS = json.dumps(
+    {
+        "sources": {
+            s: {
+                t: OUT.tracking_dir.format(source=s, tracker=t)
+                for t in GALLERY_TRACKERS
+            }
+            for s in REF_SOURCE_RUNS
         },
-        sort_keys=True,
-    )
-
-
-def gallery_params():
-    sources = {
-        s: {t: OUT.tracking_dir.format(source=s, tracker=t) for t in GALLERY_TRACKERS}
-        for s in REF_SOURCE_RUNS
+        "switches": {s: REPORT_OUT.switches.format(source=s) for s in REF_SOURCE_RUNS},
     }
-    switches = {s: REPORT_OUT.switches.format(source=s) for s in REF_SOURCE_RUNS}
-    return json.dumps({"sources": sources, "switches": switches})
-
-
-def summary_params():
-    files = {
-        str(seed): {
-            "training": OUT.trackssm_training.format(seed=seed),
-            "heldout": OUT.trackssm_heldout.format(seed=seed),
+)
+SUMMARY_PARAMS = json.dumps(
+    {
+        "trackssm": {
+            str(seed): {
+                "training": OUT.trackssm_training.format(seed=seed),
+                "heldout": OUT.trackssm_heldout.format(seed=seed),
+            }
+            for seed in (SEEDS if "trackssm" in TRACKERS else [])
         }
-        for seed in (SEEDS if "trackssm" in TRACKERS else [])
-    }
-    return json.dumps({"trackssm": files}, sort_keys=True)
+    },
+    sort_keys=True,
+)
 
 
 rule switches:
@@ -71,8 +69,14 @@ rule switches:
         "../../envs/evaluation.yaml"
     params:
         cfg=slice_json("evaluation"),
-        runs=switches_runs,
-        baseline=config["compare"]["baseline"],
+        runs=lambda wildcards: json.dumps(
+            {
+                t: OUT.tracking_dir.format(source=wildcards.source, tracker=t)
+                for t in TRACKER_RUNS
+            },
+            sort_keys=True,
+        ),
+        baseline=COMPARE.baseline,
     shell:
         ANNOUNCE
         + "python -m nuscmot.stages.switches --params {params.cfg:q} --runs {params.runs:q}"
@@ -107,7 +111,7 @@ rule gallery:
     conda:
         "../../envs/evaluation.yaml"
     params:
-        cfg=gallery_params(),
+        cfg=GALLERY_PARAMS,
     shell:
         ANNOUNCE
         + "python -m nuscmot.stages.gallery --params {params.cfg:q} --mot-dir {input.mot_dir:q}"
@@ -143,7 +147,7 @@ rule report_summary:
     conda:
         "../../envs/evaluation.yaml"
     params:
-        cfg=summary_params(),
+        cfg=SUMMARY_PARAMS,
     shell:
         ANNOUNCE + "python -m nuscmot.stages.report_summary --params {params.cfg:q}"
         " --compare-json {input.compare:q} --detector-json {input.detector:q}"
