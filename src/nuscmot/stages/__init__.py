@@ -24,9 +24,6 @@ compare_idsw           :func:`nuscmot.evaluation.verdict.compare_idsw`
 sweep_block            :func:`nuscmot.sweep.block.sweep_block`
 sweep_tracking         :func:`nuscmot.sweep.tuning.summarise_sweep`
 gap_ablation           :func:`nuscmot.sweep.gap_report.report_gap_ablation`
-switches               :func:`nuscmot.evaluation.switches.write_switches`
-gallery                :func:`nuscmot.report.gallery.write_gallery`
-report_summary         :func:`nuscmot.report.summary.write_summary`
 =====================  ================================================================
 """
 
