@@ -2,8 +2,7 @@
 #
 # Targets:  synth · convert · train · evaluate_detector · infer · train_trackssm ·
 #           heldout_trackssm · track · evaluate_tracking · sweep_tracking · compare_idsw ·
-#           finetune_effect · all ·
-#           gap_ablation · pretrain_detector
+#           finetune_effect · gallery · report_summary · all · gap_ablation · pretrain_detector
 #
 # Every job is a thin shell over one `python -m nuscmot.stages.<rule>` entry point (a variant
 # rule runs its base rule's stage) and gets exactly its own config slice through `params:`
@@ -17,8 +16,12 @@ min_version("9.0")
 configfile: "config.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/config.smk"
 include: "workflow/rules/common.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
@@ -26,6 +29,8 @@ rule all:
     input:
         OUT.detector_metrics_json,
         OUT.compare_csv,
+        REPORT_OUT.summary,
+        expand(REPORT_OUT.switches, source=SOURCE_RUNS),
         OUT.sweep_best if use_tuned() else [],
         OUT.finetune_md if FINETUNE_SOURCES else [],
         expand(OUT.trackssm_heldout, seed=SEEDS) if "trackssm" in TRACKERS else [],

@@ -82,9 +82,8 @@ def test_every_rule_has_log_and_benchmark():
 FULL_DAG = {  # the tiny config: 3 source runs (detector, 2 GT draws) x 3 tracker runs (Kalman, 2 seeds)
     "synth": 1, "convert": 1, "gt_detections": 2, "gt_detections_tune": 1, "train": 1, "evaluate_detector": 1,
     "infer": 1, "infer_tune": 1, "train_trackssm": 2, "heldout_trackssm": 2, "sweep_block": 6, "pick_tuned": 6,
-    "sweep_tracking": 1,
-    "run_tracker": 9, "evaluate_tracker": 9, "run_tracker_ego": 4, "evaluate_tracker_ego": 4,
-    "compare_idsw": 1, "all": 1,
+    "sweep_tracking": 1, "run_tracker": 9, "evaluate_tracker": 9, "run_tracker_ego": 4, "evaluate_tracker_ego": 4,
+    "compare_idsw": 1, "switches": 3, "gallery": 1, "report_summary": 1, "all": 1,
 }
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
+from .browser import INSTALL, chromium, data_uri_images, pixel_std, render, text_of
 from .workflow import planned_jobs, shadow_repo, snakemake, tiny_config, with_change, write_config
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -135,6 +137,62 @@ def test_report(completed):
     assert "compare_idsw.csv" in html and ".png" in html
 
 
+def test_report_outputs(completed):
+    """Every switch as a row, the GT ids' instance tokens, the detector's recall tables and
+    training curves in metrics.json, the summary with its gallery."""
+    from nuscmot.evaluation.switches import COLUMNS, read_switches
+
+    workdir, cfg = completed
+    res = workdir / cfg["results"]
+    for source in SOURCE_RUNS:
+        for tracker in TRACKER_RUNS:
+            path = res / "switches" / source / f"{tracker}.csv"
+            assert path.read_text().splitlines()[0] == ",".join(COLUMNS)
+            idsw = json.loads((res / "metrics" / source / f"{tracker}.json").read_text())["overall"]["IDSW"]
+            rows = read_switches(path)
+            assert len(rows) == idsw and all(r["instance_token"] for r in rows), (source, tracker)
+    seq = (res / "mot" / "seqmaps" / "test.txt").read_text().split()[1]
+    assert (res / "mot" / "test" / seq / "gt" / "instances.csv").read_text().startswith("id,instance_token\n1,")
+    metrics = json.loads((res / "detector" / "metrics.json").read_text())
+    test = metrics["splits"]["test_front"]
+    assert test["recall_conf_threshold"] == cfg["infer"]["conf_threshold"]
+    assert {"per_class_recall", "recall_by_visibility", "pr_curves"} <= set(test)
+    assert [e["epoch"] for e in metrics["training"]] == [1, 2]
+    assert sorted(p.name for p in (res / "detector" / "plots").glob("*.png")) == [
+        "pr_curves.png", "recall_by_visibility.png", "training.png"]
+    index = json.loads((res / "report" / "gallery" / "index.json").read_text())
+    assert index["animation"]["runs"] == ["kalman", "trackssm-s0"]
+    assert (res / "report" / "worst_sequence.gif").stat().st_size > 0
+    assert "Verdict (trackssm)" in (res / "report" / "verdict.html").read_text()
+
+
+def test_report_opens_on_the_verdict_in_a_browser(completed, tmp_path):
+    """The report, rendered by headless Chromium: its first page shows every source's verdict
+    sentence, the summary page its detector table and gallery images that are not blank, and
+    neither page logs a console error."""
+    if chromium() is None:
+        pytest.skip(INSTALL)
+    from PIL import Image
+
+    workdir, cfg = completed
+    res = workdir / cfg["results"]
+    report = workdir / "browser_report.html"
+    snakemake(workdir, "all", "--report", str(report))
+    first = render(report, tmp_path / "report")
+    text = text_of(first.dom)
+    assert text.count("Verdict (trackssm)") == 2, text[:3000]  # one per detection source
+    assert "Detections: GT-derived detections" in text and "summary.html" in text
+    assert pixel_std(Image.open(first.screenshot)) > 10
+    assert not first.console_errors(), first.console_errors()
+    summary = render(res / "report" / "summary.html", tmp_path / "summary", size=(1300, 6000))
+    assert re.search(r'<h2 id="detector">.*?<table.*?AP@0\.5.*?test_front', summary.dom, re.S)
+    assert re.search(r'<h2 id="switches">.*?<img src="data:image/(jpeg|gif)', summary.dom, re.S)
+    strips = data_uri_images(summary.dom) + data_uri_images(summary.dom, "image/gif")
+    assert strips and all(pixel_std(im) > 10 for im in strips)
+    assert pixel_std(Image.open(summary.screenshot)) > 10
+    assert not summary.console_errors(), summary.console_errors()
+
+
 # The tiny config's runs: 3 detection-source runs (the detector, 2 GT draws) x 3 tracker runs
 # (Kalman, TrackSSM seeds 0 and 1); the ego-compensation flips run on the reference runs only
 # (detector and the first draw x Kalman and the first seed).
@@ -154,7 +212,12 @@ def _tuning(n: int) -> dict[str, int]:
     return {"sweep_block": n, "pick_tuned": n, "sweep_tracking": 1}
 
 
-COMPARE = {"compare_idsw": 1, "all": 1}
+COMPARE = {"compare_idsw": 1, "report_summary": 1, "all": 1}
+
+
+def _report(switches: int, gallery: bool = True) -> dict[str, int]:
+    """The report's jobs below the verdict: ``switches`` source runs' switch tables, the gallery."""
+    return {"switches": switches, **({"gallery": 1} if gallery else {})}
 
 # (config key, new value) -> rules that must rerun (count per rule); everything else must not.
 # The default path: compare.use_tuned, so every tracking job reads its run's own pick.
@@ -163,51 +226,54 @@ STALENESS = {
         3,
         {"convert": 1, "gt_detections": 2, "gt_detections_tune": 1, "train": 1, "evaluate_detector": 1,
          "infer": 1, "infer_tune": 1, "train_trackssm": 2, "heldout_trackssm": 2, **_tuning(6), **_tracking(9, 4),
-         **COMPARE},
+         **COMPARE, **_report(3)},
     ),
     # the detector's runs alone: never a job on GT-derived detections
     "detector.weight_decay": (
         0.001,
         {"train": 1, "evaluate_detector": 1, "infer": 1, "infer_tune": 1, **_tuning(3), **_tracking(3, 2),
-         **COMPARE},
+         **COMPARE, **_report(1)},
     ),
+    # evaluate_detector too: its recall tables are at the threshold the tracking uses
     "infer.conf_threshold": (
         0.2,
-        {"infer": 1, "infer_tune": 1, **_tuning(3), **_tracking(3, 2), **COMPARE},
+        {"infer": 1, "infer_tune": 1, "evaluate_detector": 1, **_tuning(3), **_tracking(3, 2), **COMPARE,
+         **_report(1)},
     ),
     "trackssm.lr": (
         0.001,
-        {"train_trackssm": 2, "heldout_trackssm": 2, **_tuning(4), **_tracking(6, 2), **COMPARE},
+        {"train_trackssm": 2, "heldout_trackssm": 2, **_tuning(4), **_tracking(6, 2), **COMPARE, **_report(3)},
     ),
     # a base association value: every cell of every model starts from it
     "tracking.association.max_age_s": (
         5.0,
-        {**_tuning(6), **_tracking(9, 4), **COMPARE},
+        {**_tuning(6), **_tracking(9, 4), **COMPARE, **_report(3)},
     ),
     # one model's own value: its blocks, picks and runs alone, never the other model's (and
     # TrackSSM's held-out comparison with this Kalman filter, never its training)
     "tracking.motion.kalman.std_weight_position": (
         0.1,
-        {**_tuning(2), **_tracking(3, 2), "heldout_trackssm": 2, **COMPARE},
+        {**_tuning(2), **_tracking(3, 2), "heldout_trackssm": 2, **COMPARE, **_report(3)},
     ),
     # the tuning objective is scored at this threshold, so every pick (and the runs that read
     # it) must be redone; see README "What reruns"
     "evaluation.iou_threshold": (
         0.4,
-        {**_tuning(6), **_tracking(9, 4), **COMPARE},
+        {**_tuning(6), **_tracking(9, 4), **COMPARE, **_report(3)},
     ),
+    # the switch tables name each run's other tracker, the gallery puts the baseline first
     "compare.baseline": (
         "trackssm",
-        COMPARE,
+        {**COMPARE, **_report(3)},
     ),
     # a new seed or draw adds its own jobs; the others' stay
     "trackssm.seeds": (
         [0, 1, 2],
-        {"train_trackssm": 1, "heldout_trackssm": 1, **_tuning(2), **_tracking(3, 0), **COMPARE},
+        {"train_trackssm": 1, "heldout_trackssm": 1, **_tuning(2), **_tracking(3, 0), **COMPARE, **_report(3)},
     ),
     "gt_detections.seeds": (
         [0, 1, 2],
-        {"gt_detections": 1, **_tracking(3, 0), **COMPARE},
+        {"gt_detections": 1, **_tracking(3, 0), **COMPARE, **_report(1, gallery=False)},
     ),
 }
 
@@ -228,14 +294,15 @@ def test_config_change_reruns_exactly_the_stale_steps(completed, key):
 CODE_EDITS = {
     # TrackSSM's jobs alone: never a Kalman block or Kalman tracking job
     "tracking/trackssm/model.py": {"train_trackssm": 2, "heldout_trackssm": 2, **_tuning(4), **_tracking(6, 2),
-                                   **COMPARE},
+                                   **COMPARE, **_report(3)},
     # every tracking job (track's default motion) and the held-out comparison (its Kalman
     # baseline); train_trackssm too while it imports the Kalman module
-    "tracking/kalman.py": {"train_trackssm": 2, "heldout_trackssm": 2, **_tuning(6), **_tracking(9, 4), **COMPARE},
+    "tracking/kalman.py": {"train_trackssm": 2, "heldout_trackssm": 2, **_tuning(6), **_tracking(9, 4), **COMPARE,
+                           **_report(3)},
     "evaluation/compare.py": COMPARE,
     "evaluation/verdict.py": COMPARE,
     "detector/checkpoint.py": {"train": 1, "evaluate_detector": 1, "infer": 1, "infer_tune": 1, **_tuning(3),
-                               **_tracking(3, 2), **COMPARE},
+                               **_tracking(3, 2), **COMPARE, **_report(1)},
 }
 
 

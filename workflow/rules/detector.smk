@@ -46,10 +46,17 @@ rule evaluate_detector:
         coco_val=OUT.coco_val,
         coco_test=OUT.coco_test,
         dataroot=DATAROOT,
+        train_log=OUT.train_log,
         code=code("evaluate_detector"),
     output:
         json=OUT.detector_metrics_json,
         md=OUT.detector_metrics_md,
+        plots=report(
+            directory(f"{R}/detector/plots"),
+            patterns=["{name}.png"],
+            caption="../report/detector_plots.rst",
+            category="2. Detector",
+        ),
     log:
         f"{OUT.logs}/evaluate_detector.log",
     benchmark:
@@ -60,11 +67,13 @@ rule evaluate_detector:
         gpu=1,
     params:
         cfg=slice_json("evaluate_detector"),
+        recall_conf=config["infer"]["conf_threshold"],  # recall tables at the tracking's threshold
     shell:
         ANNOUNCE
         + "python -m nuscmot.stages.evaluate_detector --params {params.cfg:q} --weights {input.weights:q}"
         " --val-json {input.coco_val:q} --test-json {input.coco_test:q}"
         " --image-root {input.dataroot:q} --out-json {output.json:q} --out-md {output.md:q}"
+        " --recall-conf {params.recall_conf} --train-log {input.train_log:q} --plots-dir {output.plots:q}"
         " > {log:q} 2>&1"
 
 

@@ -57,8 +57,18 @@ rule compare_idsw:
         seqmap=OUT.seqmap,
         code=code("compare_idsw"),
     output:
-        csv=report(OUT.compare_csv, caption="../report/compare.rst", category="Verdict"),
-        md=OUT.compare_md,
+        csv=report(
+            OUT.compare_csv,
+            caption="../report/compare.rst",
+            category="1. Verdict",
+            subcategory="2. Tables",
+        ),
+        md=report(
+            OUT.compare_md,
+            caption="../report/compare.rst",
+            category="1. Verdict",
+            subcategory="2. Tables",
+        ),
         paradox=OUT.paradox_json,
         plots=report(
             directory(OUT.plots_dir),

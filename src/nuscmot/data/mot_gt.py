@@ -4,7 +4,8 @@ Per scene: ``gt/gt.txt`` (``frame,id,x,y,w,h,1,class,visibility``; frames 1-base
 keyframes in time order; visibility = nuScenes level 1-4), ``seqinfo.ini`` (frameRate 2,
 the keyframe rate), ``img1.txt`` (image paths relative to the dataroot, frame order) and
 ``cam_pose.json`` (every frame's camera -> global pose and the intrinsics, see
-:mod:`nuscmot.data.cam_pose`).
+:mod:`nuscmot.data.cam_pose`) and ``gt/instances.csv`` (``id,instance_token``: which nuScenes
+instance each GT id is).
 Track ids come from instance tokens: 1..N in order of first appearance (frame, then token).
 Every visibility level is kept; the evaluation decides what to ignore.
 """
@@ -16,11 +17,13 @@ from typing import Sequence
 
 import numpy as np
 
+from nuscmot.common.io import write_csv
 from nuscmot.common.mot import SeqInfo, write_image_list, write_mot, write_seqinfo, write_seqmap
 from nuscmot.data.cam_pose import CAM_POSE_FILE, pose_document, write_cam_poses
 from nuscmot.data.records import ImageBoxes
 
 KEYFRAME_RATE_HZ = 2.0
+INSTANCES_FILE = "instances.csv"  # gt/instances.csv: id,instance_token
 
 
 def stable_track_ids(frames: Sequence[ImageBoxes]) -> dict[str, int]:
@@ -31,6 +34,11 @@ def stable_track_ids(frames: Sequence[ImageBoxes]) -> dict[str, int]:
             if token not in ids:
                 ids[token] = len(ids) + 1
     return ids
+
+
+def write_instances(path: Path, ids: dict[str, int]) -> None:
+    """``id,instance_token`` of every GT id of a sequence, by id."""
+    write_csv(path, ["id", "instance_token"], sorted(((i, t) for t, i in ids.items())))
 
 
 def scene_gt_rows(frames: Sequence[ImageBoxes]) -> np.ndarray:
@@ -65,6 +73,7 @@ def write_mot_dir(mot_dir: Path, seqmap: Path, images: Sequence[ImageBoxes], sce
         n_rows += len(rows)
         seq = Path(mot_dir) / name
         write_mot(seq / "gt" / "gt.txt", rows, "gt")
+        write_instances(seq / "gt" / INSTANCES_FILE, stable_track_ids(frames))
         write_seqinfo(seq / "seqinfo.ini", SeqInfo(name=name, length=len(frames), width=frames[0].width, height=frames[0].height, frame_rate=KEYFRAME_RATE_HZ))
         write_image_list(seq / "img1.txt", [f.file_name for f in frames])
         write_cam_poses(seq / CAM_POSE_FILE, sequence_poses(name, frames))

@@ -13,7 +13,7 @@ import dataclasses
 import io
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -92,8 +92,10 @@ def evaluate_coco(
     max_images: int = 0,
     seed: int = 0,
     progress: str | None = None,
+    analyse: Callable[..., dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Detect every image of a COCO JSON with ``model`` (prepared, eval mode) and score it."""
+    """Detect every image of a COCO JSON with ``model`` (prepared, eval mode) and score it;
+    ``analyse(coco, detections, image_ids)``'s keys are added to the metrics (rank 0)."""
     coco = load_coco(json_path, num_classes)
     image_ids = subset_ids(coco.getImgIds(), max_images, seed)
     files = [Path(image_root) / coco.imgs[i]["file_name"] for i in image_ids]
@@ -112,6 +114,8 @@ def evaluate_coco(
         dist.all_gather_object(gathered, results)
         results = [r for part in gathered for r in part]
     metrics = [coco_metrics(coco, results, image_ids) if rank == 0 else None]
+    if analyse is not None and rank == 0:
+        metrics[0].update(analyse(coco, results, image_ids))
     if distributed:
         dist.broadcast_object_list(metrics, src=0)
     return metrics[0]
@@ -145,12 +149,18 @@ def markdown(result: dict[str, Any]) -> str:
 
 
 def evaluate_checkpoint(cfg, weights: Path, split_jsons: dict[str, Path], image_root: Path, out_json: Path,
-                        out_md: Path) -> dict[str, Any]:
+                        out_md: Path, *, recall_threshold: float | None = None, train_log: Path | None = None,
+                        plots_dir: Path | None = None) -> dict[str, Any]:
     """Score checkpoint ``weights`` on every split's COCO JSON (``SPLITS`` order) under the
     ``evaluate_detector`` slice ``cfg`` (:class:`~nuscmot.detector.config.EvalConfig`); write
-    the metrics JSON and Markdown; return the JSON document."""
+    the metrics JSON and Markdown; return the JSON document. With ``recall_threshold``
+    (``infer.conf_threshold``) also recall per class and visibility level and PR curves
+    (:mod:`nuscmot.detector.analysis`); ``train_log``: the training curves; ``plots_dir``: figures."""
+    from functools import partial
+
     from nuscmot.common.device import resolve_device
     from nuscmot.common.io import write_json, write_text
+    from nuscmot.detector.analysis import analysis_markdown, detection_analysis, training_curves
     from nuscmot.detector.checkpoint import load_model
     from nuscmot.detector.config import set_cpu_threads
     from nuscmot.detector.predict import prepare_model
@@ -166,6 +176,7 @@ def evaluate_checkpoint(cfg, weights: Path, split_jsons: dict[str, Path], image_
             model, split_jsons[split], image_root, num_classes=cfg.num_classes, input_size=tuple(mc["input_size"]),
             conf_threshold=cfg.conf_threshold, nms_threshold=cfg.nms_threshold, batch_size=cfg.batch_size,
             workers=cfg.workers, device=device, progress=split,
+            analyse=None if recall_threshold is None else partial(detection_analysis, conf_threshold=recall_threshold),
         )
         metrics.pop("summary", None)
         splits[split] = metrics
@@ -175,6 +186,12 @@ def evaluate_checkpoint(cfg, weights: Path, split_jsons: dict[str, Path], image_
         "params": {k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("workers", "device")},
         "splits": splits,
     }
+    if train_log is not None:
+        result["training"] = training_curves(train_log)
+    if plots_dir is not None:
+        from nuscmot.detector.analysis_plots import write_plots
+
+        write_plots(plots_dir, result, SPLITS)
     write_json(out_json, result)
-    write_text(out_md, markdown(result))
+    write_text(out_md, markdown(result) + analysis_markdown(result, SPLITS))
     return result
