@@ -105,13 +105,17 @@ rule finetune_effect:
         seqmap=OUT.seqmap,
         code=code("finetune_effect"),
     output:
-        md=OUT.finetune_md,
+        md=report(
+            OUT.finetune_md,
+            caption="../report/finetune_effect.rst",
+            category="3. Fine-tuning effect",
+        ),
         json=OUT.finetune_json,
         plots=report(
             directory(OUT.finetune_plots),
             patterns=["{name}.png"],
             caption="../report/finetune_effect.rst",
-            category="Fine-tuning effect",
+            category="3. Fine-tuning effect",
         ),
     log:
         f"{OUT.logs}/finetune_effect.log",
