@@ -1,7 +1,7 @@
 # nuscmot: nuScenes cameras -> COCO -> YOLOX -> Kalman | TrackSSM -> IDSW verdict.
 #
-# Targets:  synth · convert · train · evaluate_detector · infer · train_trackssm ·
-#           heldout_trackssm · track · evaluate_tracking · sweep_tracking · compare_idsw ·
+# Targets:  synth · convert · train · evaluate_detector · detections · trackssm_models ·
+#           sweep_tracking · track · evaluate_tracking · compare_idsw ·
 #           finetune_effect · gallery · report_summary · all · gap_ablation · pretrain_detector
 #
 # Every job is a thin shell over one `python -m nuscmot.stages.<rule>` entry point (a variant
@@ -34,6 +34,18 @@ rule all:
         OUT.sweep_best if use_tuned() else [],
         OUT.finetune_md if FINETUNE_SOURCES else [],
         expand(OUT.trackssm_heldout, seed=SEEDS) if "trackssm" in TRACKERS else [],
+
+
+rule detections:
+    input:
+        [detections_dir(s) for s in SOURCE_RUNS],
+        [tune_detections_dir(s) for s in SOURCES],
+
+
+rule trackssm_models:
+    input:
+        expand(OUT.trackssm_model, seed=SEEDS),
+        expand(OUT.trackssm_heldout, seed=SEEDS),
 
 
 rule track:

@@ -336,7 +336,8 @@ def test_bring_your_own_detections(completed, tmp_path):
                                            "gt": {"kind": "gt"}, "mine": {"kind": "files", "dir": "mydets"}})
     cfg = with_change(cfg, "tracking.sources", ["detector", "gt", "mine"])
     write_config(work, cfg)
-    mine_jobs = {"check_detections": 1, "check_detections_tune": 1, **_tuning(3), **_tracking(3, 2), **COMPARE}
+    mine_jobs = {"check_detections": 1, "check_detections_tune": 1, **_tuning(3), **_tracking(3, 2), **COMPARE,
+                 **_report(1)}  # a reference source: its switches and gallery
     assert dict(planned_jobs(work, "all")) == mine_jobs
     snakemake(work, "all")
     assert "mine" in (res / "compare_idsw.md").read_text()

@@ -63,8 +63,9 @@ def fault_env(target: str, path_part: str, scope: str) -> dict[str, str]:
 
 # ---- running things -----------------------------------------------------------------------
 def snakemake_cmd(workdir: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "--workflow-profile", "none",
-            "--configfile", str(workdir / "config.yaml"), "--cores", "1", *args]
+    # the repo's default profile (as a user runs it: rerun-incomplete, a quiet console)
+    return [sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "--configfile", str(workdir / "config.yaml"),
+            "--cores", "1", *args]
 
 
 def run_snakemake(workdir: Path, *args: str, env: dict[str, str] | None = None,

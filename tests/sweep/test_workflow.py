@@ -148,7 +148,7 @@ def test_clean_gt_gives_near_zero_idsw(clean_gap_ablation, record_property):
     assert (res / "curves.png").read_bytes().startswith(b"\x89PNG")
     level = res / "none" / "drop_rate~0.0" / "ego_compensation~false"
     assert sorted(p.name for p in (level / "metrics").glob("*.json")) == [f"{t}.json" for t in TRACKERS]
-    for rule in ("gap_ablation", "train_trackssm"):
+    for rule in ("gap_ablation", "train_trackssm_seed0"):
         assert (Path(cfg["results"]) / "benchmarks" / f"{rule}.tsv").is_file()
 
 

@@ -55,9 +55,12 @@ for _name in SOURCES:
         )
 
 
-def sources_of(kind):
-    """The tracked sources (tracking.sources) of one kind: checkpoint | gt | files."""
-    return [s for s in SOURCES if DETECTIONS[s].kind == kind]
+def sources_of(kind, tracked=True):
+    """The sources of one kind (checkpoint | gt | files): those tracking.sources tracks, or
+    (tracked=False: what a rule can build, e.g. `snakemake results/detections/<name>`) all.
+    """
+    names = SOURCES if tracked else list(DETECTIONS)
+    return [s for s in names if DETECTIONS[s].kind == kind]
 
 
 # Runs: TrackSSM once per training seed, GT-derived detections once per draw
@@ -128,8 +131,12 @@ OUT = SimpleNamespace(
 
 # One console line per job, the first thing its shell does (the default profile sets
 # `quiet: [rules]`, so Snakemake's own job blocks with their inputs and params stay out of
-# sight; profiles/verbose brings them back): its log, named after the rule and wildcards.
-ANNOUNCE = "echo 'started, follow it with: tail -f {log}' >&2; "
+# sight; profiles/verbose brings them back): its log, named after the rule and wildcards;
+# and when it fails, the end of that log (its one-line error).
+ANNOUNCE = (
+    "echo 'started, follow it with: tail -f {log}' >&2; "
+    "trap 'echo \"failed, the end of {log}:\" >&2; tail -n 15 {log} >&2' ERR; "
+)
 
 
 def slice_json(*keys, drop=(), **extra):

@@ -92,7 +92,7 @@ rule infer:
     benchmark:
         f"{OUT.benchmarks}/infer_{{source}}.tsv"
     wildcard_constraints:
-        source=run_regex(sources_of("checkpoint")),
+        source=run_regex(sources_of("checkpoint", tracked=False)),
     conda:
         "../../envs/detector.yaml"
     resources:

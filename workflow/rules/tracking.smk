@@ -14,7 +14,7 @@ rule gt_detections:
     benchmark:
         f"{OUT.benchmarks}/gt_detections_{{source}}-d{{draw}}.tsv"
     wildcard_constraints:
-        source=run_regex(sources_of("gt")),
+        source=run_regex(sources_of("gt", tracked=False)),
         draw="[0-9]+",
     conda:
         "../../envs/tracking.yaml"
@@ -38,7 +38,7 @@ use rule gt_detections as gt_detections_tune with:
     benchmark:
         f"{OUT.benchmarks}/gt_detections_tune_{{source}}.tsv"
     wildcard_constraints:
-        source=run_regex(sources_of("gt")),
+        source=run_regex(sources_of("gt", tracked=False)),
     params:
         cfg=seeded_slice_json("gt_detections", DRAWS[0]),
 
@@ -56,7 +56,7 @@ rule check_detections:
     benchmark:
         f"{OUT.benchmarks}/check_detections_{{source}}.tsv"
     wildcard_constraints:
-        source=run_regex(sources_of("files")),
+        source=run_regex(sources_of("files", tracked=False)),
     conda:
         "../../envs/tracking.yaml"
     params:
