@@ -73,3 +73,19 @@ def test_evaluate_tracker_writes_per_class_rows(tmp_path):
     assert (ped["IDSW"], ped["num_objects"], ped["FN"], ped["FP"]) == (1, 12, 0, 1)  # the FP lies at y 400
     assert classes["bus"]["overall"]["num_objects"] == 0 and classes["bus"]["sequences"]["s1"]["IDSW"] == 0
     assert car["MOTA"] == pytest.approx(1 - (2 + 0 + 1) / 12)
+
+
+def test_the_verdict_reads_the_same_from_the_json(two_trackers, tmp_path):  # noqa: F811
+    """The report rebuilds the verdict from the analysis JSON (keys sorted on disk): IDSW's
+    sentence first, then MOTA, IDF1, HOTA, as in the Markdown; sources in the runs' order."""
+    from nuscmot.report.summary import sources_of, verdict_sentences
+
+    runs = runs_of(two_trackers, sources=("gt", "detector"))
+    run_compare(two_trackers, tmp_path, runs=runs, cfg={"min_baseline_idsw": 1})
+    doc = json.loads((tmp_path / "analysis.json").read_text())
+    assert list(sources_of(doc)) == ["gt", "detector"]
+    lines = [ln for ln in verdict_sentences(doc["detector"]) if ln.startswith(("Verdict", "- ", "**Verdict", "- **"))]
+    heads = [ln.lstrip("-* ").split(" ")[0] for ln in lines[:4]]
+    assert heads == ["Verdict", "MOTA", "IDF1", "HOTA"], lines
+    md = (tmp_path / "compare.md").read_text()
+    assert md.index(lines[0].strip("*")[:40]) < md.index(lines[1].lstrip("- ").strip("*")[:20])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
+from nuscmot.evaluation.aggregate import STAT_METRICS
 from nuscmot.evaluation.stats import POWER
 
 SIGNIFICANCE_NOTE = ("significant: the Wilcoxon signed-rank p over sequences (per-sequence differences averaged over "
@@ -62,11 +63,12 @@ def verdict_lines(tracker: str, stats: Mapping[str, Mapping], baseline: str, val
     if not valid["meaningful"]:
         return [f"**Verdict ({tracker}): not meaningful**: {valid['reason']}.", ""]
     out = []
-    for metric, st in stats.items():
+    order = [m for m in STAT_METRICS if m in stats] + [m for m in stats if m not in STAT_METRICS]
+    for metric, st in ((m, stats[m]) for m in order):  # IDSW first, whatever order a JSON kept
         line = f"{_effect(metric, st, baseline)} {evidence(metric, st)}"
         line = f"**{line}**" if st["significant"] else line
         out.append(f"Verdict ({tracker}): {line}." if metric == "IDSW" else f"- {line}")
-    disagree = [m for m, st in stats.items() if st["seeds_disagree"]]
+    disagree = [m for m in order if stats[m]["seeds_disagree"]]
     for m in disagree:
         seeds = ", ".join(f"seed {k} {v:+.3g}" for k, v in stats[m]["per_seed"].items())
         out.append(f"- The seeds disagree on {m}: {seeds}.")

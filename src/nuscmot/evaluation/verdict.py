@@ -212,7 +212,8 @@ def compare_idsw(cfg: compare.CompareConfig, ecfg: EvaluationConfig, runs: list[
             sections[src.source] = result
             rows += src_rows
             doc[src.source] = result
-    doc["params"] = {"compare": dataclasses.asdict(cfg), "evaluation": dataclasses.asdict(ecfg)}
+    doc["params"] = {"compare": dataclasses.asdict(cfg), "evaluation": dataclasses.asdict(ecfg),
+                     "sources": list(sections)}  # the runs' order (the JSON's keys are sorted)
     md = markdown.markdown_sources(sections, names, iou_threshold=ecfg.iou_threshold, min_visibility=ecfg.min_visibility)
     write_table(out.csv, rows)
     write_json(out.json, doc)

@@ -66,7 +66,9 @@ def source_block(source: str, result: Mapping[str, Any], *, settings: bool) -> s
 
 
 def sources_of(doc: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-    return {k: v for k, v in doc.items() if k != "params"}
+    """Every source's result, in tracking.sources' order (recorded by compare_idsw)."""
+    order = (doc.get("params") or {}).get("sources") or sorted(k for k in doc if k != "params")
+    return {k: doc[k] for k in order if k in doc}
 
 
 def verdict_section(doc: Mapping[str, Any], *, settings: bool = True) -> str:
