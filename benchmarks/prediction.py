@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the tests' simulated trajectories (not part of the package)
 from support.simulate import simulate_trajectories  # noqa: E402
 
+from nuscmot.common.config import from_dict  # noqa: E402
 from nuscmot.common.io import write_json  # noqa: E402
 from nuscmot.tracking.kalman import KalmanConfig  # noqa: E402
 from nuscmot.tracking.trackssm.data import build_tracks  # noqa: E402
@@ -47,8 +48,7 @@ KALMANS = {"Kalman filter (the tracker's, rate-scaled)": KalmanConfig(),
 
 def demo_slice(epochs: int, seed: int, changes: dict) -> TrainConfig:
     cfg = yaml.safe_load((ROOT / "config.yaml").read_text())["trackssm"]
-    cfg = {k: tuple(v) if isinstance(v, list) else v for k, v in cfg.items()}
-    return TrainConfig(**{**cfg, "epochs": epochs, "seed": seed, "device": "cpu", **changes})
+    return from_dict(TrainConfig, {**cfg, "epochs": epochs, "seed": seed, "device": "cpu", **changes}, where="trackssm")
 
 
 def scores(metrics: dict, name: str) -> list[float]:

@@ -21,6 +21,7 @@ from nuscmot.common.runs import parse_source_run, parse_tracker_run, run_regex
 from nuscmot.common.runs import source_runs, tracker_runs
 from nuscmot.common.sources import detection_sources
 from nuscmot.evaluation.compare import CompareConfig
+from nuscmot.sweep.plan import canonical_json
 from nuscmot.evaluation.finetune_effect import FinetuneEffectConfig
 from nuscmot.tracking.gt_detections import DegradeConfig
 from nuscmot.tracking.trackssm.train import TrainConfig as TrackSSMTrainConfig
@@ -148,7 +149,7 @@ def slice_json(*keys, drop=(), **extra):
     value = {k: v for k, v in value.items() if k not in drop}
     if extra:
         value = {"cfg": value, **extra}
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return canonical_json(value)
 
 
 def seeded_slice_json(key, seed):
@@ -156,9 +157,7 @@ def seeded_slice_json(key, seed):
     list of ``seeds``, so adding a seed adds jobs and leaves the others' params alone.
     """
     value = {k: v for k, v in (config.get(key) or {}).items() if k != "seeds"}
-    return json.dumps(
-        {**value, "seed": int(seed)}, sort_keys=True, separators=(",", ":")
-    )
+    return canonical_json({**value, "seed": int(seed)})
 
 
 def code(stage, prune=()):
@@ -235,7 +234,7 @@ def source_weights(wildcards):
 def source_json(wildcards):
     """The source's entry of the detections slice, as ``infer --source`` reads it."""
     entry = dataclasses.asdict(DETECTIONS[wildcards.source])
-    return json.dumps(entry, sort_keys=True, separators=(",", ":"))
+    return canonical_json(entry)
 
 
 def source_files(wildcards):
@@ -249,7 +248,7 @@ def check_params():
         "score_transform": config["tracking"].get("score_transform"),
         "num_classes": 7,
     }
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return canonical_json(value)
 
 
 def model_name(wildcards):
@@ -296,17 +295,16 @@ def run_entry(source_run, tracker_run, metrics, results):
     }
 
 
-def compare_runs(ego=False):
-    """compare_idsw's ``--runs`` (or ``--ego-runs``: the reference runs, ego-compensation
-    flipped) as JSON: every run with its source, draw, tracker, seed and files."""
-    if ego:
-        pairs = [(s, t) for s in REF_SOURCE_RUNS for t in REF_TRACKER_RUNS]
-        paths = (OUT.metrics_ego_json, OUT.tracking_ego_dir)
-    else:
-        pairs = [(s, t) for s in SOURCE_RUNS for t in TRACKER_RUNS]
-        paths = (OUT.metrics_json, OUT.tracking_dir)
-    runs = [run_entry(s, t, *paths) for s, t in pairs]
-    return json.dumps(runs, sort_keys=True, separators=(",", ":"))
+def runs_json(sources, trackers, ego=False):
+    """The ``--runs`` of compare_idsw and finetune_effect (``ego``: the runs with
+    ego-compensation flipped, compare_idsw's ``--ego-runs``) as JSON: every (source run,
+    tracker run) with its source, draw, tracker, seed and files."""
+    paths = (
+        (OUT.metrics_ego_json, OUT.tracking_ego_dir)
+        if ego
+        else (OUT.metrics_json, OUT.tracking_dir)
+    )
+    return canonical_json([run_entry(s, t, *paths) for s in sources for t in trackers])
 
 
 def ego_inputs(wildcards):
@@ -323,32 +321,34 @@ def ego_inputs(wildcards):
 def ego_args(wildcards, input):
     if "ego_metrics" not in input.keys():
         return ""
-    return f"--ego-runs '{compare_runs(ego=True)}'"
+    return f"--ego-runs '{runs_json(REF_SOURCE_RUNS, REF_TRACKER_RUNS, ego=True)}'"
 
 
-def tracker_inputs(wildcards, dets=None):
-    """`run_tracker`'s inputs: detections (of the job's source run, or ``dets``), the test
-    sequences, the run's TrackSSM model, and its tuned settings when they are used."""
+def tracker_inputs(wildcards):
+    """`run_tracker`'s inputs: the source run's detections, the test sequences, the run's
+    TrackSSM model, and its tuned settings when they are used."""
     inputs = {
-        "dets": dets or detections_dir(wildcards.source),
+        "dets": detections_dir(wildcards.source),
         "mot_dir": OUT.mot_dir,
         "seqmap": OUT.seqmap,
         **model_input(wildcards.tracker),
     }
-    if use_tuned() and dets is None:
+    if use_tuned():
         source = parse_source_run(wildcards.source)[0]
         inputs["tuned"] = OUT.tuned.format(source=source, tracker=wildcards.tracker)
     return inputs
 
 
 def gap_tracker_inputs(wildcards):
-    """A gap-ablation tracking job's inputs: the level's GT-derived detections and, for
-    TrackSSM, the reference seed's model."""
-    dets = GAP_OUT.detections.format(gap_level=wildcards.gap_level)
-    inputs = {"dets": dets, "mot_dir": OUT.mot_dir, "seqmap": OUT.seqmap}
-    if wildcards.tracker == "trackssm":
-        inputs["model"] = OUT.trackssm_model.format(seed=SEEDS[0])
-    return inputs
+    """A gap-ablation tracking job's inputs: the level's GT-derived detections and the motion
+    model's reference run (TrackSSM: the first seed's model)."""
+    (reference,) = tracker_runs([wildcards.tracker], SEEDS[:1])
+    return {
+        "dets": GAP_OUT.detections.format(gap_level=wildcards.gap_level),
+        "mot_dir": OUT.mot_dir,
+        "seqmap": OUT.seqmap,
+        **model_input(reference),
+    }
 
 
 def tuned_args(wildcards, input):
@@ -401,12 +401,3 @@ def pick_params(wildcards):
 def finetune_runs(pattern):
     """``pattern`` for every tracker run on the fine-tune effect's two sources."""
     return per_run(pattern, sources=FINETUNE_SOURCES) if FINETUNE_SOURCES else []
-
-
-def finetune_runs_json():
-    runs = [
-        run_entry(s, t, OUT.metrics_json, OUT.tracking_dir)
-        for s in FINETUNE_SOURCES
-        for t in TRACKER_RUNS
-    ]
-    return json.dumps(runs, sort_keys=True, separators=(",", ":"))

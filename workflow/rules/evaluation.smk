@@ -84,7 +84,7 @@ rule compare_idsw:
         "../../envs/evaluation.yaml"
     params:
         cfg=slice_json("compare", evaluation=config["evaluation"]),
-        runs=compare_runs(),
+        runs=runs_json(SOURCE_RUNS, TRACKER_RUNS),
         ego=ego_args,
     shell:
         ANNOUNCE
@@ -129,7 +129,7 @@ rule finetune_effect:
             compare=config.get("compare", {}),
             evaluation=config["evaluation"],
         ),
-        runs=finetune_runs_json(),
+        runs=runs_json(FINETUNE_SOURCES, TRACKER_RUNS),
     shell:
         ANNOUNCE
         + "python -m nuscmot.stages.finetune_effect --params {params.cfg:q} --runs {params.runs:q}"

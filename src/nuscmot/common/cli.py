@@ -26,6 +26,14 @@ def parser(description: str) -> argparse.ArgumentParser:
     return p
 
 
+def json_arg(text: str, flag: str, what: str = "not JSON") -> Any:
+    """A command-line argument holding JSON, parsed; else one line naming ``flag``."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(flag, f"{what} ({exc.msg} at char {exc.pos})") from None
+
+
 def load_params(raw: str) -> dict[str, Any]:
     """Parse ``--params``: inline JSON, or ``@path`` to a JSON/YAML file."""
     source = "--params"
@@ -44,10 +52,7 @@ def load_params(raw: str) -> dict[str, Any]:
                 raise InputError(source, "params must be a mapping")
             return value
         raw = text
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise InputError(source, f"params are not valid JSON ({exc.msg} at char {exc.pos})") from None
+    value = json_arg(raw, source, "params are not valid JSON")
     if not isinstance(value, dict):
         raise InputError(source, "params must be a JSON object")
     return value

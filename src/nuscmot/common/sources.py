@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from nuscmot.common.cli import json_arg
 from nuscmot.common.config import from_dict
 from nuscmot.common.errors import InputError
 from nuscmot.common.fields import check_fields, limited
@@ -129,10 +130,4 @@ def detection_sources(mapping: Any, where: str = "detections") -> dict[str, Dete
 
 def source_from_json(text: str, flag: str = "--source") -> DetectionSource:
     """One source entry given on a command line as JSON (``--source '{"kind": ...}'``)."""
-    import json
-
-    try:
-        entry = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(flag, f"not JSON ({exc.msg} at char {exc.pos})") from None
-    return detection_source(entry, flag)
+    return detection_source(json_arg(text, flag), flag)

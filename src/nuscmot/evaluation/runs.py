@@ -9,13 +9,13 @@ source every tracker must cover the same draws, and a tracker the same seeds on 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from nuscmot.common.cli import json_arg
 from nuscmot.common.errors import InputError
 from nuscmot.evaluation.stats import PairedData
 
@@ -59,10 +59,7 @@ def parse_runs(text: str | None, flag: str = "--runs") -> list[Run]:
     """The runs of a ``--runs`` JSON list (each with :data:`FIELDS`); [] for None."""
     if text is None:
         return []
-    try:
-        items = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(flag, f"not JSON ({exc.msg} at {exc.pos})") from None
+    items = json_arg(text, flag)
     if not isinstance(items, list):
         raise InputError(flag, "must be a JSON list of runs")
     runs = []

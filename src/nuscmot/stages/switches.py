@@ -10,7 +10,6 @@ whether the other tracker switched on the same object within 2 frames).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Sequence
 
@@ -32,10 +31,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--out-dir", required=True, type=Path)
     args = p.parse_args(argv)
     cfg = from_dict(EvaluationConfig, cli.load_params(args.params), where="evaluation")
-    try:
-        runs = {k: Path(v) for k, v in json.loads(args.runs).items()}
-    except (ValueError, AttributeError) as exc:
-        raise InputError("--runs", f"not a JSON object of run -> folder ({exc})") from None
+    runs = cli.json_arg(args.runs, "--runs")
+    if not isinstance(runs, dict) or not all(isinstance(v, str) and v for v in runs.values()):
+        raise InputError("--runs", "not a JSON object of run -> folder")
+    runs = {k: Path(v) for k, v in runs.items()}
 
     from nuscmot.evaluation.switches import write_switches
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import torch
 
+from nuscmot.common.config import from_dict
 from nuscmot.common.device import resolve_device
 from nuscmot.common.errors import InputError, TrainingError
 from nuscmot.common.io import write_json
@@ -103,7 +104,7 @@ def measure_heldout(model_path: Path, val_path: Path, kalman: KalmanConfig, out:
     held-out windows; written to ``out``."""
     torch.set_num_threads(1)
     model, trained_on, meta = load_checkpoint(model_path)
-    cfg = TrainConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in meta["trackssm"].items()})
+    cfg = from_dict(TrainConfig, meta.get("trackssm"), where=f"{model_path} [trackssm]")
     val_table = build_tracks(read_trajectories(val_path))
     metrics = heldout_metrics(model, val_table, cfg, frame_rate=trained_on.frame_rate, kalman=kalman)
     write_json(out, {"trained_on": trained_on_json(trained_on), "kalman": dataclasses.asdict(kalman),
