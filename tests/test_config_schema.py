@@ -1,6 +1,8 @@
 """Every config value has one home, its slice's dataclass: ``workflow/schemas/*.schema.yaml``
 (Snakemake's validation at load) must agree with it on every key, type, default and limit,
-both ways (see :mod:`support.schema`), and no slice of the schema may go unchecked."""
+both ways (see :mod:`support.schema`), and no slice of the schema may go unchecked. The motion
+models are the registry's (:mod:`nuscmot.tracking.models`): the schema's tracker enum and its
+``tracking.motion.*`` / ``sweep.motion.*`` slices must name exactly them."""
 
 from __future__ import annotations
 
@@ -20,9 +22,8 @@ from nuscmot.stages import config_slices
 from nuscmot.sweep.summary import Objective, SweepConfig
 from nuscmot.tracking.config import AssociationConfig
 from nuscmot.tracking.gt_detections import DegradeConfig
-from nuscmot.tracking.kalman import KalmanConfig
+from nuscmot.tracking.models import REGISTRY
 from nuscmot.tracking.scores import ScoreTransform
-from nuscmot.tracking.trackssm.config import TrackSSMMotionConfig
 from nuscmot.tracking.trackssm.train import TrainConfig
 from support.schema import ListsOf, MappingOf, Schemas, slice_problems
 
@@ -39,14 +40,12 @@ SLICES = {
     ("trackssm",): TrainConfig,
     ("tracking", "score_transform"): ScoreTransform,
     ("tracking", "association"): AssociationConfig,
-    ("tracking", "motion", "kalman"): KalmanConfig,
-    ("tracking", "motion", "trackssm"): TrackSSMMotionConfig,
+    **{("tracking", "motion", name): spec.config for name, spec in REGISTRY.items()},
     ("evaluation",): EvaluationConfig,
     ("compare",): CompareConfig,
     ("sweep",): SweepConfig,
     ("sweep", "grid"): ListsOf(AssociationConfig),
-    ("sweep", "motion", "kalman"): ListsOf(KalmanConfig),
-    ("sweep", "motion", "trackssm"): ListsOf(TrackSSMMotionConfig),
+    **{("sweep", "motion", name): ListsOf(spec.config) for name, spec in REGISTRY.items()},
     ("sweep", "objective"): Objective,
     ("gap_ablation",): GapAblationConfig,
     ("detections",): MappingOf(DetectionSource),
@@ -91,6 +90,32 @@ def test_every_slice_of_the_schema_is_checked(schemas):
     assert sorted(paths - set(ELSEWHERE)) == [], "slices of the schema without a dataclass in SLICES"
     assert sorted(set(ELSEWHERE) - paths) == [], "SLICES / NOT_DATACLASS paths that are not slices of the schema"
     assert sorted(schemas.defs_with_properties() - reached) == [], "$defs slices config.schema.yaml never uses"
+
+
+def motion_schema_problems(schemas: Schemas, registry) -> list[str]:
+    """Where the schema's motion models differ from ``registry``'s: the tracker enum, the
+    ``tracking.motion`` and ``sweep.motion`` slices (each slice's keys: the agreement test)."""
+    names = list(registry)
+    trackers, file = schemas.node(("tracking", "trackers"))
+    found = {"tracking.trackers enum": schemas.clean(trackers["items"], file)["enum"],
+             "tracking.motion properties": list(schemas.node(("tracking", "motion"))[0]["properties"]),
+             "sweep.motion properties": list(schemas.node(("sweep", "motion"))[0]["properties"])}
+    return [f"{where}: {value} is not the registry's {names}" for where, value in found.items() if value != names]
+
+
+def test_the_schema_lists_exactly_the_registered_motion_models(schemas):
+    """Same names, same order, in the tracker enum and both motion mappings; each slice then
+    agrees with its model's config dataclass (test_schema_agrees_with_the_dataclass)."""
+    problems = motion_schema_problems(schemas, REGISTRY)
+    assert not problems, "\n".join(problems)
+
+
+def test_a_model_missing_from_the_schema_is_named(schemas):
+    """The check can fail: a registry with one more model is three problems, one per place."""
+    more = {**REGISTRY, "extra": REGISTRY["iou"]}
+    problems = motion_schema_problems(schemas, more)
+    assert [p.split(":")[0] for p in problems] == ["tracking.trackers enum", "tracking.motion properties",
+                                                     "sweep.motion properties"]
 
 
 @pytest.mark.parametrize("path", DATACLASS_SLICES, ids=".".join)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import textwrap
 
+import pytest
+
 from nuscmot.common.imports import SRC_ROOT, closure, closure_files, import_cycles
+from nuscmot.tracking.models import REGISTRY, foreign_modules
 
 
 def test_no_import_circle_inside_nuscmot():
@@ -42,15 +45,47 @@ def test_circle_is_found(tmp_path):
     assert import_cycles(root) == [["nuscmot.x", "nuscmot.y"]]
 
 
-def test_kalman_tracking_job_does_not_list_trackssm():
-    full = closure("nuscmot.stages.run_tracker")
-    kalman = closure("nuscmot.stages.run_tracker",
-                     prune=("nuscmot.tracking.trackssm.checkpoint", "nuscmot.tracking.trackssm.motion"))
-    assert "nuscmot.tracking.trackssm.model" in full
-    # a Kalman job reads the TrackSSM motion slice's dataclass (the stage's SLICES), never the model
-    assert {m for m in kalman if m.startswith("nuscmot.tracking.trackssm")} == {
-        "nuscmot.tracking.trackssm", "nuscmot.tracking.trackssm.config"}
-    assert {"nuscmot.tracking.tracker", "nuscmot.tracking.kalman", "nuscmot.common.mot"} <= set(kalman)
+MODEL_STAGES = ("run_tracker", "sweep_block", "pick_tuned")  # one job per tracker run: model_code()
+
+
+def _job_closure(stage: str, model: str) -> list[str]:
+    """What the workflow lists as code of ``stage``'s job for ``model`` (common.smk's model_code)."""
+    prune = tuple(f"nuscmot.{m}" for m in foreign_modules(model))
+    return closure(f"nuscmot.stages.{stage}", prune=prune)
+
+
+def _below(module: str, prefixes) -> bool:
+    return any(module == f"nuscmot.{p}" or module.startswith(f"nuscmot.{p}.") for p in prefixes)
+
+
+@pytest.mark.parametrize("stage", MODEL_STAGES)
+@pytest.mark.parametrize("model", list(REGISTRY))
+def test_a_model_job_lists_no_other_models_module(stage, model):
+    """Editing TrackSSM never reruns a Kalman (or iou) job, and the other way round."""
+    job = _job_closure(stage, model)
+    assert [m for m in job if _below(m, foreign_modules(model))] == []
+    full = closure(f"nuscmot.stages.{stage}")
+    for other, spec in REGISTRY.items():  # the unpruned stage reaches every model
+        assert any(_below(m, spec.modules) for m in full), other
+
+
+@pytest.mark.parametrize("stage", MODEL_STAGES)
+@pytest.mark.parametrize("model", list(REGISTRY))
+def test_pruning_never_drops_what_the_model_runs(stage, model):
+    """Everything the model's factory and config can import stays an input of its jobs."""
+    spec = REGISTRY[model]
+    runs = set(closure(spec.factory.__module__)) | set(closure(spec.config.__module__))
+    assert sorted(runs - set(_job_closure(stage, model))) == []
+
+
+def test_every_model_owns_its_modules():
+    """Each model names at least one module, none is another model's, and its factory and
+    config live below its own modules (so a model's edit reruns its own jobs)."""
+    for name, spec in REGISTRY.items():
+        assert spec.modules, name
+        for where in (spec.factory.__module__, spec.config.__module__):
+            assert _below(where, spec.modules), (name, where)
+        assert not set(spec.modules) & set(foreign_modules(name)), name
 
 
 def test_closure_files_exist_below_the_source_root():

@@ -10,7 +10,10 @@ from nuscmot.common.runs import parse_source_run, parse_tracker_run, run_regex, 
 
 
 def test_seeded_models_run_once_per_seed_and_the_rest_once():
-    assert tracker_runs(["kalman", "trackssm"], [0, 3]) == ["kalman", "trackssm-s0", "trackssm-s3"]
+    from nuscmot.tracking.models import learned
+
+    runs = tracker_runs(["kalman", "trackssm", "iou"], [0, 3], learned=learned())
+    assert runs == ["kalman", "trackssm-s0", "trackssm-s3", "iou"]
     assert source_runs(["finetuned", "gt"], [1, 2], drawn=["gt"]) == ["finetuned", "gt-d1", "gt-d2"]
 
 

@@ -24,6 +24,7 @@ from nuscmot.evaluation.compare import CompareConfig
 from nuscmot.sweep.plan import canonical_json
 from nuscmot.evaluation.finetune_effect import FinetuneEffectConfig
 from nuscmot.tracking.gt_detections import DegradeConfig
+from nuscmot.tracking.models import foreign_modules, learned
 from nuscmot.tracking.trackssm.train import TrainConfig as TrackSSMTrainConfig
 
 try:  # slices that decide which jobs exist: read through their dataclasses (their defaults)
@@ -69,9 +70,10 @@ def sources_of(kind, tracked=True):
 # (ego-compensation table, gap ablation, tuning detections of the gt source).
 SEEDS = list(TRACKSSM.seeds)
 DRAWS = list(GT_DETECTIONS.seeds)
-TRACKER_RUNS = tracker_runs(TRACKERS, SEEDS)
+LEARNED = learned()  # motion models trained per seed (nuscmot.tracking.models)
+TRACKER_RUNS = tracker_runs(TRACKERS, SEEDS, LEARNED)
 SOURCE_RUNS = source_runs(SOURCES, DRAWS, drawn=sources_of("gt"))
-REF_TRACKER_RUNS = tracker_runs(TRACKERS, SEEDS[:1])
+REF_TRACKER_RUNS = tracker_runs(TRACKERS, SEEDS[:1], LEARNED)
 # the fine-tune effect: baseline vs fine-tuned source, when both are tracked (and not drawn)
 FINETUNE_SOURCES = [FINETUNE.baseline, FINETUNE.finetuned]
 if not all(s in SOURCES and DETECTIONS[s].kind != "gt" for s in FINETUNE_SOURCES):
@@ -108,6 +110,7 @@ OUT = SimpleNamespace(
     tuned=f"{R}/sweep/tuned/{{source}}/{{tracker}}.json",  # one per source and tracker run
     # tracking
     trackssm_model=f"{R}/trackssm/seed{{seed}}/model.pt",
+    learned_model=f"{R}/{{model}}/seed{{seed}}/model.pt",  # a learned model's, per seed
     trackssm_heldout=f"{R}/trackssm/seed{{seed}}/heldout.json",
     trackssm_training=f"{R}/trackssm/seed{{seed}}/training.json",
     trackssm_runs=f"{R}/trackssm/seed{{seed}}/runs",
@@ -175,17 +178,15 @@ def code(stage, prune=()):
     ]  # never through a storage provider
 
 
-TRACKSSM_ONLY = ("tracking.trackssm.checkpoint", "tracking.trackssm.motion")
-
-
 def model_code(stage):
-    """``stage``'s code for a job of one tracker run: a Kalman job never runs the TrackSSM
-    model, which the tracking stages import lazily (checkpoint loader, motion adapter).
+    """``stage``'s code for a job of one tracker run, pruned of the modules only the other
+    motion models run (their registry entries' ``modules``): editing TrackSSM never reruns a
+    Kalman job.
     """
 
     def files(wildcards):
         model, _ = parse_tracker_run(wildcards.tracker)
-        return code(stage) if model == "trackssm" else code(stage, prune=TRACKSSM_ONLY)
+        return code(stage, prune=foreign_modules(model))
 
     return files
 
@@ -257,11 +258,11 @@ def model_name(wildcards):
 
 
 def model_input(tracker_run):
-    """``{"model": checkpoint}`` for a TrackSSM run (its seed's model), else nothing."""
+    """``{"model": checkpoint}`` for a learned model's run (its seed's checkpoint), else nothing."""
     model, seed = parse_tracker_run(tracker_run)
-    return (
-        {"model": OUT.trackssm_model.format(seed=seed)} if model == "trackssm" else {}
-    )
+    if model not in LEARNED:
+        return {}
+    return {"model": OUT.learned_model.format(model=model, seed=seed)}
 
 
 def per_run(pattern, sources=None, trackers=None):
@@ -342,7 +343,7 @@ def tracker_inputs(wildcards):
 def gap_tracker_inputs(wildcards):
     """A gap-ablation tracking job's inputs: the level's GT-derived detections and the motion
     model's reference run (TrackSSM: the first seed's model)."""
-    (reference,) = tracker_runs([wildcards.tracker], SEEDS[:1])
+    (reference,) = tracker_runs([wildcards.tracker], SEEDS[:1], LEARNED)
     return {
         "dets": GAP_OUT.detections.format(gap_level=wildcards.gap_level),
         "mot_dir": OUT.mot_dir,

@@ -73,7 +73,7 @@ rule sweep_block:
 rule pick_tuned:
     input:
         block=SWEEP_OUT.block,
-        code=code("pick_tuned"),
+        code=model_code("pick_tuned"),
     output:
         OUT.tuned,
     log:

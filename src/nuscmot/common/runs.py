@@ -2,7 +2,8 @@
 and one per motion model (and training seed).
 
 A deterministic motion model runs once and is named after itself (``kalman``); a learned one
-runs once per training seed (``trackssm-s0``, ``trackssm-s1``, ...). A detection source made
+(``learned`` in the motion-model registry, :mod:`nuscmot.tracking.models`, which the caller
+passes in) runs once per training seed (``trackssm-s0``, ``trackssm-s1``, ...). A detection source made
 once is named after itself (``finetuned``); a randomly degraded one (kind ``gt``) once per
 draw (``gt-d0``, ``gt-d1``, ...). The names are folder names under ``results/`` and Snakemake wildcard values;
 everything that needs the model, seed, source or draw parses them here.
@@ -13,13 +14,14 @@ from __future__ import annotations
 import re
 from typing import Iterable, Sequence
 
-SEEDED_MODELS = ("trackssm",)  # motion models trained from a seed: one run per seed
 _RUN = re.compile(r"^(?P<name>[a-z][a-z0-9_]*)(?:-(?P<tag>[sd])(?P<n>\d+))?$")
 
 
-def tracker_runs(trackers: Iterable[str], seeds: Sequence[int]) -> list[str]:
-    """Run names of ``trackers``: one per seed for a seeded model, else the model's name."""
-    return [f"{t}-s{s}" if t in SEEDED_MODELS else t for t in trackers for s in (seeds if t in SEEDED_MODELS else [None])]
+def tracker_runs(trackers: Iterable[str], seeds: Sequence[int], learned: Iterable[str]) -> list[str]:
+    """Run names of ``trackers``: one per seed for a learned model (one in ``learned``), else
+    the model's name."""
+    learned = set(learned)
+    return [f"{t}-s{s}" if t in learned else t for t in trackers for s in (seeds if t in learned else [None])]
 
 
 def source_runs(sources: Iterable[str], draws: Sequence[int], drawn: Iterable[str]) -> list[str]:

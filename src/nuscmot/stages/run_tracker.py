@@ -2,7 +2,7 @@
 
     python -m nuscmot.stages.run_tracker --params '{"cfg": <tracking.association>, "motion": <tracking.motion.X>,
         "score_transform": <tracking.score_transform>}' \
-        --tracker kalman|trackssm --dets-dir DIR --mot-dir DIR --seqmap F [--model F] --out-dir DIR
+        --tracker kalman|trackssm|iou|... --dets-dir DIR --mot-dir DIR --seqmap F [--model F] --out-dir DIR
 
 Writes ``<out-dir>/<seq>.txt`` (MOT result format) for every sequence of the seqmap; the image
 size and frame rate come from ``<mot-dir>/<seq>/seqinfo.ini`` (the rate turns ``max_age_s``
@@ -33,24 +33,22 @@ from nuscmot.common import cli  # noqa: E402
 from nuscmot.common.config import from_dict  # noqa: E402
 from nuscmot.common.errors import InputError  # noqa: E402
 from nuscmot.tracking.config import AssociationConfig  # noqa: E402
-from nuscmot.tracking.kalman import KalmanConfig  # noqa: E402
-from nuscmot.tracking.run import TRACKERS, TrackingPaths, run_tracker, settings  # noqa: E402
+from nuscmot.tracking.models import motion_slices, names  # noqa: E402
+from nuscmot.tracking.run import TrackingPaths, run_tracker, settings  # noqa: E402
 from nuscmot.tracking.scores import ScoreTransform  # noqa: E402
-from nuscmot.tracking.trackssm.config import TrackSSMMotionConfig  # noqa: E402
 
 PARAM_KEYS = ("cfg", "motion", "score_transform")
 # the config slices behind those keys (the motion slice is the tracker's: tracking.motion.<tracker>)
-SLICES = {"tracking.association": AssociationConfig, "tracking.motion.kalman": KalmanConfig,
-          "tracking.motion.trackssm": TrackSSMMotionConfig, "tracking.score_transform": ScoreTransform}
+SLICES = {"tracking.association": AssociationConfig, **motion_slices(), "tracking.score_transform": ScoreTransform}
 
 
 def parse_args(argv: Sequence[str] | None):
     p = cli.parser(__doc__.splitlines()[0])
-    p.add_argument("--tracker", required=True, choices=TRACKERS)
+    p.add_argument("--tracker", required=True, choices=names())
     p.add_argument("--dets-dir", required=True, help="detections, one <seq>.txt per sequence")
     p.add_argument("--mot-dir", required=True, help="MOT folder with <seq>/seqinfo.ini")
     p.add_argument("--seqmap", required=True)
-    p.add_argument("--model", default=None, help="TrackSSM checkpoint (trackssm only)")
+    p.add_argument("--model", default=None, help="a learned model's checkpoint (trackssm)")
     p.add_argument("--tuned", type=Path, default=None, help="a sweep's best.json: use its settings for this tracker")
     p.add_argument("--source", default=None, help="detection source the tuned settings were chosen on")
     p.add_argument("--ego", choices=("on", "off", "flip"), default=None,

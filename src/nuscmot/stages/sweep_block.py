@@ -1,7 +1,7 @@
 """Evaluate every sweep cell of one motion model on one detection source of the tuning split.
 
     python -m nuscmot.stages.sweep_block --params '{"cfg": <association>, "motion": <motion>, "evaluation": ...,
-        "cells": [{"name": ..., "values": {...}}, ...]}' --tracker kalman|trackssm --source detector|gt \
+        "cells": [{"name": ..., "values": {...}}, ...]}' --tracker kalman|trackssm|iou|... --source detector|gt \
         --dets-dir DIR --mot-dir results/mot/tune --seqmap results/mot/seqmaps/tune.txt \
         --splits results/splits.json [--model F] [--run trackssm-s1] --out F.json
 
@@ -18,24 +18,22 @@ from nuscmot.common import cli
 from nuscmot.common.errors import InputError
 from nuscmot.evaluation.metrics import EvaluationConfig
 from nuscmot.tracking.config import AssociationConfig
-from nuscmot.tracking.kalman import KalmanConfig
+from nuscmot.tracking.models import motion_slices, names
 from nuscmot.tracking.scores import ScoreTransform
-from nuscmot.tracking.trackssm.config import TrackSSMMotionConfig
 
 PARAM_KEYS = {"cfg", "motion", "evaluation", "cells", "score_transform"}
 # the base slices every cell starts from (cells: the sweep's grid, planned from the sweep slice)
-SLICES = {"tracking.association": AssociationConfig, "tracking.motion.kalman": KalmanConfig,
-          "tracking.motion.trackssm": TrackSSMMotionConfig, "tracking.score_transform": ScoreTransform,
+SLICES = {"tracking.association": AssociationConfig, **motion_slices(), "tracking.score_transform": ScoreTransform,
           "evaluation": EvaluationConfig}
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     p = cli.parser(__doc__.splitlines()[0])
-    p.add_argument("--tracker", required=True, choices=("kalman", "trackssm"))
+    p.add_argument("--tracker", required=True, choices=names())
     p.add_argument("--source", required=True, help="detection source (recorded in the output)")
     for name in ("dets-dir", "mot-dir", "seqmap", "splits", "out"):
         p.add_argument(f"--{name}", required=True, type=Path)
-    p.add_argument("--model", default=None, help="TrackSSM checkpoint (trackssm only)")
+    p.add_argument("--model", default=None, help="a learned model's checkpoint (trackssm)")
     p.add_argument("--run", default=None, help="the tracker run's name, e.g. trackssm-s1 (default: --tracker)")
     args = p.parse_args(argv)
     params = cli.load_params(args.params)

@@ -62,8 +62,9 @@ def run_cell(tracker_name: str, association: Mapping[str, Any], motion: Mapping[
              scratch: Path) -> dict[str, dict[str, Any]]:
     """Track every sequence of ``gts`` (ground truth read once per block) with one cell's settings;
     the metrics rows (every sequence's, and ``OVERALL``)."""
-    from nuscmot.tracking.run import motion_factory, track_one
     from nuscmot.tracking.config import AssociationConfig
+    from nuscmot.tracking.models import motion_factory
+    from nuscmot.tracking.run import track_one
     from nuscmot.tracking.scores import ScoreTransform
 
     assoc = from_dict(AssociationConfig, dict(association), where="tracking.association")
@@ -83,11 +84,9 @@ def config_cell(tracker: str, params: Mapping[str, Any]) -> str | None:
     """The cell whose values are the config's own (its association and motion slices, defaults
     filled in), or None where the config's values are not a cell of the grid."""
     from nuscmot.tracking.config import AssociationConfig
-    from nuscmot.tracking.kalman import KalmanConfig
-    from nuscmot.tracking.trackssm.config import TrackSSMMotionConfig
+    from nuscmot.tracking.models import motion_config
 
-    motion_cls = {"kalman": KalmanConfig, "trackssm": TrackSSMMotionConfig}[tracker]
-    motion = dataclasses.asdict(from_dict(motion_cls, params.get("motion") or {}, where=f"tracking.motion.{tracker}"))
+    motion = dataclasses.asdict(motion_config(tracker, params.get("motion") or {}))
     base = {**dataclasses.asdict(from_dict(AssociationConfig, params.get("cfg") or {}, where="tracking.association")),
             **{f"{tracker}{MOTION_SEP}{k}": v for k, v in motion.items()}}
     for cell in params["cells"]:

@@ -24,7 +24,6 @@ from nuscmot.common.errors import InputError
 
 SEP = "~"
 MOTION_SEP = "__"  # <tracker>__<motion key>
-MOTION_MODELS = ("kalman", "trackssm")
 _SAFE = re.compile(r"^[A-Za-z0-9_.+-]+$")
 
 
@@ -37,15 +36,16 @@ def association_types() -> dict[str, type]:
 
 
 def motion_types() -> dict[str, type]:
-    """``<tracker>__<key>`` -> type for every plain (float, int, bool, str) key of a motion slice
-    (a Python identifier, as Paramspace needs for its wildcard and column names)."""
-    from nuscmot.tracking.kalman import KalmanConfig
-    from nuscmot.tracking.trackssm.config import TrackSSMMotionConfig
+    """``<tracker>__<key>`` -> type for every plain (float, int, bool, str) key of every
+    registered motion model's slice (:mod:`nuscmot.tracking.models`; a Python identifier, as
+    Paramspace needs for its wildcard and column names). A model with an empty slice adds none:
+    its cells are the association's alone."""
+    from nuscmot.tracking.models import REGISTRY
 
     out = {}
-    for tracker, cls in (("kalman", KalmanConfig), ("trackssm", TrackSSMMotionConfig)):
-        hints = typing.get_type_hints(cls)
-        for f in dataclasses.fields(cls):
+    for tracker, spec in REGISTRY.items():
+        hints = typing.get_type_hints(spec.config)
+        for f in dataclasses.fields(spec.config):
             if hints[f.name] in (float, int, bool, str):
                 out[f"{tracker}{MOTION_SEP}{f.name}"] = hints[f.name]
     return out

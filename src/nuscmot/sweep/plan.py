@@ -16,6 +16,7 @@ from nuscmot.common.config import from_dict
 from nuscmot.common.errors import InputError
 from nuscmot.sweep import ablation, grid
 from nuscmot.sweep.summary import SweepConfig
+from nuscmot.tracking.models import names
 
 NO_MATCH = "(?!)"  # wildcard regex that matches nothing (no cells / no levels configured)
 
@@ -44,7 +45,7 @@ class SweepPlan:
             if bad:
                 raise InputError("sweep.grid", f"{bad[0]} is not a tracking.association key (a motion model's own "
                                  "keys go under sweep.motion.<model>)", key=bad[0])
-            unknown = sorted(set(self.sweep.motion) - set(grid.MOTION_MODELS))
+            unknown = sorted(set(self.sweep.motion) - set(names()))
             if unknown:
                 raise InputError("sweep.motion", f"unknown motion model {unknown[0]!r}", key=unknown[0])
             for tracker in self.trackers:

@@ -16,7 +16,7 @@ import numpy as np
 from nuscmot.common.errors import InputError
 from nuscmot.common.io import atomic_dir
 from nuscmot.common.mot import line_of_row, read_seqmap
-from nuscmot.tracking.run import read_detections, read_sequence
+from nuscmot.tracking.inputs import read_detections, read_sequence
 from nuscmot.tracking.scores import ScoreTransform
 
 CLASS_COLUMN = 7  # of a MOT det row

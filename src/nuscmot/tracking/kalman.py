@@ -15,7 +15,7 @@ import numpy as np
 from nuscmot.common.fields import AT_LEAST_0, POSITIVE, check_fields, limited
 from nuscmot.tracking.boxes import interpolate_boxes, tlwh_to_xyah, xyah_to_tlwh
 from nuscmot.tracking.ego import warp_kalman, warp_tlwh
-from nuscmot.tracking.motion import MotionModel, keep_rows
+from nuscmot.tracking.motion import MotionFactory, MotionModel, keep_rows
 
 NDIM = 4
 
@@ -202,3 +202,9 @@ class KalmanMotion(MotionModel):
             return
         for name in ("ids", "mean", "cov", "observed", "obs_mean", "obs_cov", "obs_box"):
             setattr(self, name, getattr(self, name)[keep])
+
+
+def kalman_factory(cfg: KalmanConfig, checkpoint: str | None = None) -> MotionFactory:
+    """A fresh filter per sequence, its velocity noise scaled to the sequence's frame rate
+    (nothing to load: ``checkpoint`` is unused)."""
+    return lambda info, seqinfo: cfg.motion(info.frame_rate)

@@ -20,8 +20,13 @@ Boxes are (N, 4) float64 arrays, tlwh in pixels; ids are int64 arrays. Track ids
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from nuscmot.common.mot import SeqInfo
 
 
 class MotionModel(ABC):
@@ -68,6 +73,11 @@ class MotionModel(ABC):
         rotation since the last frame (ego-motion compensation), before :meth:`predict`.
         Models that cannot be compensated keep this default and refuse."""
         raise NotImplementedError(f"{type(self).__name__} does not support ego-motion compensation")
+
+
+# A fresh motion model per sequence: (the sequence's seqinfo, the path of its seqinfo.ini, named
+# in errors) -> model. Each motion model's factory builds one from its config slice.
+MotionFactory = Callable[["SeqInfo", Path], MotionModel]
 
 
 def keep_rows(ids: np.ndarray, drop: np.ndarray) -> np.ndarray:

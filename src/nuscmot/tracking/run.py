@@ -1,7 +1,8 @@
 """One tracking run: every test sequence through the shared ByteTrack association
-(:mod:`nuscmot.tracking.tracker`) with one motion model (Kalman, or TrackSSM loaded from its
-checkpoint and checked against the frame rate and image size it was trained at), under the
-settings of the config or of a sweep's best.json, with or without ego-motion compensation."""
+(:mod:`nuscmot.tracking.tracker`) with one motion model of the registry
+(:mod:`nuscmot.tracking.models`: its factory builds a fresh model per sequence, a learned one
+from its checkpoint), under the settings of the config or of a sweep's best.json, with or
+without ego-motion compensation."""
 
 from __future__ import annotations
 
@@ -9,89 +10,23 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from nuscmot.common.config import from_dict
 from nuscmot.common.errors import InputError
 from nuscmot.common.io import atomic_dir, read_json, write_json
-from nuscmot.common.mot import SeqInfo, read_dets, read_seqinfo, read_seqmap, write_mot
+from nuscmot.common.mot import read_seqmap, write_mot
 from nuscmot.tracking.config import AssociationConfig
-from nuscmot.tracking.kalman import KalmanConfig
-from nuscmot.tracking.motion import MotionModel
-from nuscmot.tracking.scores import ScoreTransform, checked_scores
+from nuscmot.tracking.inputs import camera_homographies, read_detections, read_sequence
+from nuscmot.tracking.models import motion_factory
+from nuscmot.tracking.motion import MotionFactory
+from nuscmot.tracking.scores import ScoreTransform
 from nuscmot.tracking.tracker import track_sequence
 
 log = logging.getLogger(__name__)
-TRACKERS = ("kalman", "trackssm")
 SETTINGS_FILE = "settings.json"  # in the output folder: the settings used and where they came from
-MotionFactory = Callable[[SeqInfo, Path], MotionModel]  # (sequence, its seqinfo.ini) -> fresh model
-
-
-def motion_factory(tracker: str, motion_cfg: dict[str, Any], model_path: str | None) -> MotionFactory:
-    """A fresh motion model per sequence, for the named tracker."""
-    if tracker == "kalman":
-        kf = from_dict(KalmanConfig, motion_cfg, where="tracking.motion.kalman")
-        return lambda info, seqinfo: kf.motion(info.frame_rate)
-    return trackssm_factory(motion_cfg, model_path)
-
-
-def trackssm_factory(motion_cfg: dict[str, Any], model_path: str | None) -> MotionFactory:
-    """Loads (and traces) the model once; each sequence is checked against what the model was
-    trained on (frame rate, image size)."""
-    import torch
-
-    from nuscmot.common.device import resolve_device
-    from nuscmot.tracking.trackssm.checkpoint import geometry_mismatch, load_checkpoint
-    from nuscmot.tracking.trackssm.config import TrackSSMMotionConfig
-    from nuscmot.tracking.trackssm.motion import TrackSSMMotion
-
-    cfg = from_dict(TrackSSMMotionConfig, motion_cfg, where="tracking.motion.trackssm")
-    if not model_path:
-        raise InputError("--model", "the trackssm tracker needs a TrackSSM checkpoint (--model)")
-    torch.set_num_threads(1)  # one small batched forward per frame: threads only add overhead
-    model, trained_on, meta = load_checkpoint(model_path, resolve_device(cfg.device, "tracking.motion.trackssm"))
-    trained_steps = (meta.get("trackssm") or {}).get("rollout_steps")
-    if isinstance(trained_steps, int) and cfg.rollout_horizon > trained_steps:
-        log.warning("rollout_horizon %d exceeds the %d-step rollouts %s was trained on",
-                    cfg.rollout_horizon, trained_steps, model_path)
-    if cfg.jit:  # trace now, outside the timed tracking
-        model.traced_predictor(next(model.parameters()).device)
-
-    def make(info: SeqInfo, seqinfo: Path) -> MotionModel:
-        problem = geometry_mismatch(trained_on, info.frame_rate, info.width, info.height)
-        if problem and not cfg.allow_rate_mismatch:
-            raise InputError(seqinfo, f"{problem} ({model_path}); retrain TrackSSM on such data or set "
-                                      "tracking.motion.trackssm.allow_rate_mismatch: true")
-        if problem:
-            log.warning("%s: %s (%s); tracking anyway (allow_rate_mismatch)", seqinfo, problem, model_path)
-        return TrackSSMMotion(model, info.width, info.height, jit=cfg.jit, rollout_horizon=cfg.rollout_horizon,
-                              rollout_fallback=cfg.rollout_fallback)
-
-    return make
-
-
-def read_sequence(path: Path) -> SeqInfo:
-    info = read_seqinfo(path)
-    if not info.frame_rate > 0:
-        raise InputError(path, f"frameRate must be > 0, got {info.frame_rate:g}")
-    return info
-
-
-def read_detections(path: Path, info: SeqInfo, transform: ScoreTransform) -> np.ndarray:
-    """A sequence's detections (:func:`nuscmot.common.mot.read_dets`: a missing file is an
-    error), scores checked to lie in [0, 1] after ``transform``."""
-    return checked_scores(read_dets(path, info.length), path, transform)
-
-
-def camera_homographies(seq_dir: Path, info: SeqInfo) -> np.ndarray:
-    """(length, 3, 3) frame-to-frame rotation homographies of one sequence from its pose file."""
-    from nuscmot.data.cam_pose import CAM_POSE_FILE, read_cam_poses
-    from nuscmot.tracking.ego import sequence_homographies
-
-    poses = read_cam_poses(seq_dir / CAM_POSE_FILE, info.length)
-    return sequence_homographies(poses.rotations, poses.intrinsic)
 
 
 def track_one(association: AssociationConfig, make_motion: MotionFactory, mot_dir: Path, dets_dir: Path, name: str,
@@ -138,7 +73,7 @@ def settings(params: dict[str, Any], tracker: str, tuned: Path | None, source: s
 @dataclass(frozen=True)
 class TrackingPaths:
     """A tracking run's inputs (detections ``<seq>.txt``, MOT folder with ``<seq>/seqinfo.ini``,
-    seqmap, TrackSSM checkpoint) and output folder."""
+    seqmap, a learned model's checkpoint) and output folder."""
 
     dets_dir: Path
     mot_dir: Path
