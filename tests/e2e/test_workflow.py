@@ -295,8 +295,9 @@ CODE_EDITS = {
     # TrackSSM's jobs alone: never a Kalman block or Kalman tracking job
     "tracking/trackssm/model.py": {"train_trackssm": 2, "heldout_trackssm": 2, **_tuning(4), **_tracking(6, 2),
                                    **COMPARE, **_report(3)},
-    # every tracking job (track's default motion) and the held-out comparison (its Kalman
-    # baseline); train_trackssm too while it imports the Kalman module
+    # Kalman's own jobs (the other models' are pruned of it, nuscmot.tracking.models), the
+    # held-out comparison (its Kalman baseline) and train_trackssm, which imports the Kalman
+    # module: so TrackSSM's blocks and runs too, through its retrained models
     "tracking/kalman.py": {"train_trackssm": 2, "heldout_trackssm": 2, **_tuning(6), **_tracking(9, 4), **COMPARE,
                            **_report(3)},
     "evaluation/compare.py": COMPARE,
