@@ -1,4 +1,5 @@
-# nuscmot: nuScenes cameras -> COCO -> YOLOX -> Kalman | TrackSSM -> IDSW verdict.
+# nuscmot: nuScenes cameras -> COCO -> YOLOX -> Kalman | TrackSSM | iou -> IDSW verdict.
+# (motion models: the registry, src/nuscmot/tracking/models.py)
 #
 # Targets:  synth · convert · train · evaluate_detector · detections · trackssm_models ·
 #           sweep_tracking · track · evaluate_tracking · compare_idsw ·
