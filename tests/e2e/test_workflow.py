@@ -300,6 +300,9 @@ CODE_EDITS = {
     # module: so TrackSSM's blocks and runs too, through its retrained models
     "tracking/kalman.py": {"train_trackssm": 2, "heldout_trackssm": 2, **_tuning(6), **_tracking(9, 4), **COMPARE,
                            **_report(3)},
+    # a model the tiny config does not track: no block, pick or tracking job of another model
+    # (pruned); only the aggregates that read the registry's names and slices
+    "tracking/iou.py": {"sweep_tracking": 1, **COMPARE},
     "evaluation/compare.py": COMPARE,
     "evaluation/verdict.py": COMPARE,
     "detector/checkpoint.py": {"train": 1, "evaluate_detector": 1, "infer": 1, "infer_tune": 1, **_tuning(3),
