@@ -109,7 +109,7 @@ def write_switches(results: Mapping[str, Path], baseline: str, mot_dir: Path, na
     others = other_runs(list(results), baseline)
     rows: dict[str, list] = {run: [] for run in results}
     for name in names:
-        gt = load_gt(mot_dir, name)
+        gt = load_gt(mot_dir, name, cfg.ignore_rules)
         found = sequence_switches(gt, results, cfg)
         tokens = read_instances(mot_dir, name)
         for run in results:

@@ -102,7 +102,7 @@ def run_block(tracker_name: str, params: Mapping[str, Any], model: str | None, n
     from tqdm import tqdm
 
     cfg = from_dict(EvaluationConfig, params.get("evaluation"), where="evaluation")
-    gts = {n: load_gt(mot_dir, n) for n in names}  # the same for every cell: read once
+    gts = {n: load_gt(mot_dir, n, cfg.ignore_rules) for n in names}  # the same for every cell: read once
     out = []
     with tempfile.TemporaryDirectory(prefix="nuscmot-block-") as tmp:
         for cell in tqdm(params["cells"], desc=f"cells {tracker_name}", unit="cell", disable=None):
