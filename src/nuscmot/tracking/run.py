@@ -43,7 +43,7 @@ def trackssm_factory(motion_cfg: dict[str, Any], model_path: str | None) -> Moti
     import torch
 
     from nuscmot.common.device import resolve_device
-    from nuscmot.tracking.trackssm.checkpoint import geometry_mismatch, load_checkpoint
+    from nuscmot.tracking.trackssm.checkpoint import check_geometry, load_checkpoint
     from nuscmot.tracking.trackssm.config import TrackSSMMotionConfig
     from nuscmot.tracking.trackssm.motion import TrackSSMMotion
 
@@ -60,12 +60,7 @@ def trackssm_factory(motion_cfg: dict[str, Any], model_path: str | None) -> Moti
         model.traced_predictor(next(model.parameters()).device)
 
     def make(info: SeqInfo, seqinfo: Path) -> MotionModel:
-        problem = geometry_mismatch(trained_on, info.frame_rate, info.width, info.height)
-        if problem and not cfg.allow_rate_mismatch:
-            raise InputError(seqinfo, f"{problem} ({model_path}); retrain TrackSSM on such data or set "
-                                      "tracking.motion.trackssm.allow_rate_mismatch: true")
-        if problem:
-            log.warning("%s: %s (%s); tracking anyway (allow_rate_mismatch)", seqinfo, problem, model_path)
+        check_geometry(trained_on, info, seqinfo, cfg, model_path)
         return TrackSSMMotion(model, info.width, info.height, jit=cfg.jit, rollout_horizon=cfg.rollout_horizon,
                               rollout_fallback=cfg.rollout_fallback)
 
