@@ -163,9 +163,11 @@ def write_seqmap(path: str | Path, names: list[str]) -> None:
 
 
 def read_seqmap(path: str | Path) -> list[str]:
+    """A MOTChallenge seqmap: the header line ``name``, then one sequence per line (as the
+    devkit and TrackEval write them; a UTF-8 byte-order mark and CRLF line ends are accepted)."""
     path = Path(path)
     try:
-        lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()]
+        lines = [ln.strip() for ln in path.read_text(encoding="utf-8-sig").splitlines()]
     except FileNotFoundError:
         raise InputError(path, "missing seqmap") from None
     if not lines or lines[0] != "name":
