@@ -134,3 +134,37 @@ def _iou_distance(gt, hyp):
     from nuscmot.evaluation.motmetrics_compat import iou_distances
 
     return iou_distances(gt[:, 2:6], hyp[:, 2:6])
+
+
+def test_matches_trackeval_motchallenge_distractors(tmp_path):
+    """MOT17's convention: distractor classes (static person 7, distractor 8) remove the boxes
+    matched to them, a zero-marked car (class 3) only leaves the GT, no ignore regions."""
+    import shutil
+
+    import trackeval
+
+    gt, trk = [], []
+    for f in range(1, LENGTH + 1):
+        gt += [gt_row(f, 1, 100 + 10 * f, 100, 40, 80), gt_row(f, 2, 300, 100, 40, 80, cls=7, conf=0),
+               gt_row(f, 3, 500, 100, 40, 80, cls=8, conf=0), gt_row(f, 4, 0, 300, 300, 150, cls=3, conf=0)]
+        trk += [res_row(f, 1, 102 + 10 * f, 101, 40, 80), res_row(f, 2, 301, 100, 40, 80),
+                res_row(f, 3, 502, 102, 40, 80), res_row(f, 4, 50, 320, 40, 80)]  # on the car's area: a FP
+    paths = write_dataset(tmp_path, {"MOT17-02": {"length": LENGTH, "gt": gt, "trk": trk}})
+    mine = ours(paths, tmp_path, {"distractor_classes": [2, 7, 8, 12], "region_ioa": 1.0})["MOT17-02"]
+    root = tmp_path / "te"
+    shutil.copytree(paths.mot_dir, root / "gt")
+    shutil.copytree(paths.results["trk"], root / "trackers" / "trk" / "data")
+    quiet = {"PRINT_CONFIG": False}
+    evaluator = trackeval.Evaluator({"USE_PARALLEL": False, "PRINT_RESULTS": False, "TIME_PROGRESS": False,
+                                     "OUTPUT_SUMMARY": False, "OUTPUT_DETAILED": False, "PLOT_CURVES": False,
+                                     "LOG_ON_ERROR": None, **quiet})
+    dataset = trackeval.datasets.MotChallenge2DBox(
+        {"GT_FOLDER": str(root / "gt"), "TRACKERS_FOLDER": str(root / "trackers"), "OUTPUT_FOLDER": str(root / "out"),
+         "SEQMAP_FILE": str(paths.seqmap), "SKIP_SPLIT_FOL": True, "TRACKERS_TO_EVAL": ["trk"], **quiet}
+    )  # fmt: skip
+    res, msg = evaluator.evaluate([dataset], [trackeval.metrics.CLEAR({"THRESHOLD": 0.5, **quiet})])
+    assert msg["MotChallenge2DBox"]["trk"] == "Success"
+    ref = res["MotChallenge2DBox"]["trk"]["MOT17-02"]["pedestrian"]["CLEAR"]
+    assert (mine["FP"], mine["FN"], mine["IDSW"]) == (ref["CLR_FP"], ref["CLR_FN"], ref["IDSW"]) == (LENGTH, 0, 0)
+    assert mine["MOTA"] == pytest.approx(ref["MOTA"], abs=1e-12)
+    assert (mine["ignored_gt"], mine["ignored_predictions"]) == (3 * LENGTH, 2 * LENGTH)
