@@ -566,10 +566,12 @@ CASES = [
          rf"error: {P}/scene-\d+/seqinfo\.ini: frameRate 10 Hz but the TrackSSM model was trained at 2 Hz "
          rf"\({P}/trackssm_2hz_\d+x\d+\.pt\); retrain TrackSSM on such data or set "
          r"tracking\.motion\.trackssm\.allow_rate_mismatch: true"),
-    Case("TrackSSM trained on another image size (track)", trackssm_other_image_size,
-         rf"error: {P}/scene-\d+/seqinfo\.ini: image size \d+x\d+ but the TrackSSM model was trained on 1600x900 "
+    Case("TrackSSM trained on another image size (track: every sequence checked first, all named)",
+         trackssm_other_image_size,
+         rf"error: {P}: 2 of 2 sequences cannot be tracked: (?:scene-\d+ \({P}/scene-\d+/seqinfo\.ini: image size "
+         rf"\d+x\d+ but the TrackSSM model was trained on 1600x900, beyond size_tolerance 0\.01 "
          rf"\({P}/trackssm_2hz_1600x900\.pt\); retrain TrackSSM on such data or set "
-         r"tracking\.motion\.trackssm\.allow_rate_mismatch: true"),
+         r"tracking\.motion\.trackssm\.allow_size_mismatch: true\)(?:; )?){2}"),
     Case("seqinfo.ini frame rate 0 (track)", seqinfo_frame_rate("0", "kalman"),
          rf"error: {P}/scene-\d+/seqinfo\.ini: frameRate must be > 0, got 0"),
     # MOT text

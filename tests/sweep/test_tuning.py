@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from nuscmot.stages import gt_detections, sweep_block, sweep_tracking as sweep_summary, run_tracker as track
+from nuscmot.stages import gt_detections, pick_tuned, sweep_block, sweep_tracking as sweep_summary, run_tracker as track
 from nuscmot.common.errors import InputError
 from nuscmot.common.mot import read_seqmap
 from nuscmot.sweep.plan import SweepPlan
@@ -47,11 +47,47 @@ def test_tuning_split_is_the_detector_val_side(tiny_converted):
     assert all((tiny_converted.mot_tune / n / "gt" / "gt.txt").is_file() for n in names)
 
 
-def block_args(tiny_config, tiny_converted, dets, out, tracker="kalman", seqmap=None, mot_dir=None):
+def block_args(tiny_config, tiny_converted, dets, out, tracker="kalman", seqmap=None, mot_dir=None, splits=True):
     return ["--params", plan(tiny_config).block_params(tracker), "--tracker", tracker, "--source", "gt",
             "--dets-dir", str(dets), "--mot-dir", str(mot_dir or tiny_converted.mot_tune),
-            "--seqmap", str(seqmap or tiny_converted.seqmap_tune), "--splits", str(tiny_converted.splits),
-            "--out", str(out)]
+            "--seqmap", str(seqmap or tiny_converted.seqmap_tune), "--test-seqmap", str(tiny_converted.seqmap),
+            *(["--splits", str(tiny_converted.splits)] if splits else []), "--out", str(out)]
+
+
+def test_without_splits_the_test_seqmap_alone_keeps_tuning_off_the_test_split(tiny_config, tiny_converted, tune_dets,
+                                                                                tmp_path):
+    """MOTChallenge-layout data (no splits.json): a tuning seqmap naming a test sequence is refused,
+    naming the sequence and both seqmaps, before anything is read."""
+    test_names = read_seqmap(tiny_converted.seqmap)
+    bad = tmp_path / "MOT17-train-half.txt"
+    bad.write_text("name\n" + "\n".join(read_seqmap(tiny_converted.seqmap_tune) + test_names[-1:]) + "\n")
+    with pytest.raises(InputError) as err:
+        sweep_block.main(block_args(tiny_config, tiny_converted, tune_dets, tmp_path / "b.json", seqmap=bad, splits=False))
+    assert str(err.value) == (f"{bad}: lists test sequence(s) {test_names[-1]} (in {tiny_converted.seqmap}): "
+                              "tuning must never read the test split")
+    assert not (tmp_path / "b.json").exists()
+
+
+def test_the_tuning_seqmaps_name_is_the_split_from_block_to_track(tiny_config, tiny_converted, tune_dets, tmp_path):
+    seqmap = tmp_path / "MOT17-train-half.txt"
+    seqmap.write_bytes(tiny_converted.seqmap_tune.read_bytes())
+    block = tmp_path / "gt_kalman.json"
+    sweep_block.main(block_args(tiny_config, tiny_converted, tune_dets, block, seqmap=seqmap, splits=False))
+    assert json.loads(block.read_text())["split"] == "MOT17-train-half"
+    params = {"cfg": {**GRID, "objective": {"metric": "IDSW"}}, "trackers": ["kalman"]}
+    pick_tuned.main(["--params", json.dumps(params), "--block", str(block), "--out", str(tmp_path / "tuned.json")])
+    sweep_summary.main(["--params", json.dumps(params), "--blocks", str(block), "--out-csv", str(tmp_path / "s.csv"),
+                        "--out-best", str(tmp_path / "best.json"), "--heatmaps-dir", str(tmp_path / "heat")])
+    for doc in ("tuned.json", "best.json"):
+        assert json.loads((tmp_path / doc).read_text())["split"] == "MOT17-train-half"
+        used = track.settings({"cfg": {}, "motion": {}}, "kalman", tmp_path / doc, "gt", None)
+        assert used["origin"].startswith("tuned on MOT17-train-half (")
+    other = tmp_path / "gt_kalman_2.json"
+    other.write_text(json.dumps({**json.loads(block.read_text()), "split": "tune", "source": "detector"}))
+    with pytest.raises(InputError, match=r"sweep blocks were tuned on different seqmaps: MOT17-train-half \("):
+        sweep_summary.main(["--params", json.dumps(params), "--blocks", str(block), str(other),
+                            "--out-csv", str(tmp_path / "s2.csv"), "--out-best", str(tmp_path / "best2.json"),
+                            "--heatmaps-dir", str(tmp_path / "heat2")])
 
 
 def test_a_test_scene_in_the_tuning_seqmap_is_refused(tiny_config, tiny_converted, tune_dets, tmp_path):
@@ -114,3 +150,13 @@ def test_kalman_velocity_noise_follows_the_frame_rate(rate, expected):
     assert KalmanConfig().motion(rate).kf.std_weight_velocity == pytest.approx(expected)
     with pytest.raises(InputError, match="must be >= 0"):
         KalmanConfig(rate_exponent=-1)
+
+
+def test_a_motchallenge_seqmap_reads_as_written_by_the_devkit(tmp_path):
+    """The header line ``name`` (required), a byte-order mark and CRLF line ends as Windows tools write them."""
+    seqmap = tmp_path / "MOT17-train-half.txt"
+    seqmap.write_bytes("\ufeffname\r\nMOT17-02-FRCNN\r\nMOT17-04-FRCNN\r\n".encode("utf-8"))
+    assert read_seqmap(seqmap) == ["MOT17-02-FRCNN", "MOT17-04-FRCNN"]
+    seqmap.write_text("MOT17-02-FRCNN\n")
+    with pytest.raises(InputError, match=r"MOT17-train-half\.txt:1: seqmap must start with a 'name' header line"):
+        read_seqmap(seqmap)

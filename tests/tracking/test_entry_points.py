@@ -230,7 +230,9 @@ def test_trackssm_refuses_another_frame_rate_unless_allowed(trained, dets_dir, t
     argv = track_args(tiny_config, "trackssm", dets_dir, conv, tmp_path / "out", trained["model"])
     with pytest.raises(InputError) as err:
         track.main(argv)
-    assert str(err.value).startswith(f"{conv.mot_dir / first / 'seqinfo.ini'}: frameRate 10 Hz but the TrackSSM model "
+    n = len(read_seqmap(conv.seqmap))
+    assert str(err.value).startswith(f"{conv.seqmap}: {n} of {n} sequences cannot be tracked: {first} "
+                                     f"({conv.mot_dir / first / 'seqinfo.ini'}: frameRate 10 Hz but the TrackSSM model "
                                      "was trained at 2 Hz")
     assert "allow_rate_mismatch: true" in str(err.value) and not (tmp_path / "out").exists()
     cfg = json.loads(json.dumps(tiny_config))

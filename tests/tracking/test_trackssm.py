@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from nuscmot.common.errors import InputError
 from support.simulate import simulate_trajectories
-from nuscmot.tracking.trackssm.checkpoint import TrainedOn, geometry_mismatch, load_checkpoint, save_checkpoint
+from nuscmot.tracking.trackssm.checkpoint import (TrainedOn, check_geometry, geometry_mismatch, load_checkpoint,
+                                                  save_checkpoint)
 from nuscmot.tracking.trackssm.config import TrackSSMMotionConfig
 from nuscmot.tracking.trackssm.data import build_tracks, frame_rate, image_sizes, make_batch, read_trajectories, sample_index
 from nuscmot.tracking.trackssm.model import CausalDepthwiseConv, ModelConfig, TrackSSM
@@ -144,6 +145,41 @@ def test_geometry_mismatch_names_rate_and_size():
     assert geometry_mismatch(trained, 10.0, 800, 450) == "frameRate 10 Hz but the TrackSSM model was trained at 2 Hz"
     both = geometry_mismatch(trained, 12.0, 1242, 375)
     assert "frameRate 12 Hz" in both and "image size 1242x375 but the TrackSSM model was trained on 1600x900, 800x450" in both
+
+
+def test_a_size_within_the_tolerance_counts_as_the_training_size():
+    kitti = TrainedOn(10.0, ((1242, 375),))
+    assert geometry_mismatch(kitti, 10.0, 1238, 374, size_tolerance=0.01) is None  # 0.3% per side
+    assert geometry_mismatch(kitti, 10.0, 1238, 374) == "image size 1238x374 but the TrackSSM model was trained on 1242x375"
+    far = geometry_mismatch(kitti, 10.0, 1224, 370, size_tolerance=0.01)  # 1.4% narrower
+    assert far == "image size 1224x370 but the TrackSSM model was trained on 1242x375, beyond size_tolerance 0.01"
+
+
+def _seq(width, height, rate=10.0):
+    from nuscmot.common.mot import SeqInfo
+
+    return SeqInfo(name="0001", length=5, width=width, height=height, frame_rate=rate)
+
+
+def test_check_geometry_names_the_override_of_each_problem(tmp_path, caplog):
+    caplog.set_level("INFO")
+    kitti, ini = TrainedOn(10.0, ((1242, 375),)), tmp_path / "0001" / "seqinfo.ini"
+    check_geometry(kitti, _seq(1238, 374), ini, TrackSSMMotionConfig(), "m.pt")
+    assert "within size_tolerance 0.01 of the training size 1242x375" in caplog.text
+    with pytest.raises(InputError) as err:
+        check_geometry(kitti, _seq(1600, 900), ini, TrackSSMMotionConfig(allow_rate_mismatch=True), "m.pt")
+    assert str(err.value) == (f"{ini}: image size 1600x900 but the TrackSSM model was trained on 1242x375, beyond "
+                              "size_tolerance 0.01 (m.pt); retrain TrackSSM on such data or set "
+                              "tracking.motion.trackssm.allow_size_mismatch: true")
+    with pytest.raises(InputError, match=r"frameRate 2 Hz .* set tracking\.motion\.trackssm\.allow_rate_mismatch: true$"):
+        check_geometry(kitti, _seq(1242, 375, 2.0), ini, TrackSSMMotionConfig(allow_size_mismatch=True), "m.pt")
+    with pytest.raises(InputError, match=r"allow_rate_mismatch: true and tracking\.motion\.trackssm\.allow_size_mismatch"):
+        check_geometry(kitti, _seq(1600, 900, 2.0), ini, TrackSSMMotionConfig(), "m.pt")
+    check_geometry(kitti, _seq(1600, 900, 2.0), ini,
+                   TrackSSMMotionConfig(allow_rate_mismatch=True, allow_size_mismatch=True), "m.pt")
+    assert "tracking anyway (allow_size_mismatch)" in caplog.text
+    with pytest.raises(InputError, match=r"tracking\.motion\.trackssm \[size_tolerance\]"):
+        TrackSSMMotionConfig(size_tolerance=-0.1)
 
 
 def test_motion_adapter_history_protocol():

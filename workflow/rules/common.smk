@@ -379,11 +379,13 @@ def tracker_params(wildcards):
 
 
 def tune_inputs(wildcards):
-    """A block's inputs: the tuning split (never a test scene), its detections, the run's model."""
+    """A block's inputs: the tuning split (never a test scene: sweep_block refuses any sequence
+    the test seqmap lists), its detections, the run's model."""
     return {
         "dets": tune_detections_dir(wildcards.source),
         "mot_dir": OUT.mot_tune,
         "seqmap": OUT.seqmap_tune,
+        "test_seqmap": OUT.seqmap,
         "splits": OUT.splits,
         **model_input(wildcards.tracker),
     }

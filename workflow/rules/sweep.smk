@@ -66,7 +66,8 @@ rule sweep_block:
         ANNOUNCE
         + "python -m nuscmot.stages.sweep_block --params {params.cfg:q} --tracker {params.motion}"
         " --run {wildcards.tracker} --source {wildcards.source} --dets-dir {input.dets:q}"
-        " --mot-dir {input.mot_dir:q} --seqmap {input.seqmap:q} --splits {input.splits:q}"
+        " --mot-dir {input.mot_dir:q} --seqmap {input.seqmap:q} --test-seqmap {input.test_seqmap:q}"
+        " --splits {input.splits:q}"
         " {params.model} --out {output:q} > {log:q} 2>&1"
 
 

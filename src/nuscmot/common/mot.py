@@ -163,9 +163,11 @@ def write_seqmap(path: str | Path, names: list[str]) -> None:
 
 
 def read_seqmap(path: str | Path) -> list[str]:
+    """A MOTChallenge seqmap: the header line ``name``, then one sequence per line (as the
+    devkit and TrackEval write them; a UTF-8 byte-order mark and CRLF line ends are accepted)."""
     path = Path(path)
     try:
-        lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()]
+        lines = [ln.strip() for ln in path.read_text(encoding="utf-8-sig").splitlines()]
     except FileNotFoundError:
         raise InputError(path, "missing seqmap") from None
     if not lines or lines[0] != "name":
@@ -206,9 +208,10 @@ def read_dets(path: str | Path, length: int) -> np.ndarray:
     return rows
 
 
-def check_rows(path: Path, rows: np.ndarray, length: int, *, unique_ids: bool) -> None:
+def check_rows(path: Path, rows: np.ndarray, length: int, *, unique_ids: bool, exempt: np.ndarray | None = None) -> None:
     """Per-sequence checks on read rows: frames within ``length`` (seqinfo.ini) and, with
-    ``unique_ids``, no id twice in one frame; the error names the file and line."""
+    ``unique_ids``, no id twice in one frame among the rows not ``exempt`` (a boolean mask: GT
+    rows the evaluation ignores may share an id, e.g. -1); the error names the file and line."""
     if not len(rows):
         return
     frames = rows[:, 0].astype(np.int64)
@@ -221,6 +224,8 @@ def check_rows(path: Path, rows: np.ndarray, length: int, *, unique_ids: bool) -
     if unique_ids:
         ids = rows[:, 1].astype(np.int64)
         order = np.lexsort((ids, frames))
+        if exempt is not None:
+            order = order[~exempt[order]]
         same = (np.diff(frames[order]) == 0) & (np.diff(ids[order]) == 0)
         if same.any():
             i = int(order[np.flatnonzero(same)[0] + 1])

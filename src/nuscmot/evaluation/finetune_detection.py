@@ -50,8 +50,8 @@ class TestSequence:
 def load_sequences(mot_dir: Path, names: Sequence[str], ecfg: EvaluationConfig) -> list[TestSequence]:
     out = []
     for name in names:
-        gt = load_gt(mot_dir, name)
-        out.append(TestSequence(name, gt.rows[~ignored_gt_mask(gt.rows, ecfg.min_visibility)], gt.length))
+        gt = load_gt(mot_dir, name, ecfg.ignore_rules)
+        out.append(TestSequence(name, gt.rows[~ignored_gt_mask(gt.rows, ecfg)], gt.length))
     return out
 
 

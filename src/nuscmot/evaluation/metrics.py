@@ -4,11 +4,12 @@ Per sequence and frame: one vectorised IoU matrix (motmetrics' ``iou_matrix``), 
 MOTChallenge-style ignore step, then ``MOTAccumulator.update`` with distances ``1 - IoU``
 gated at ``1 - iou_threshold``. Rows are grouped by frame with one numpy sort per sequence.
 
-Ignoring (as the MOTChallenge preprocessing does for distractors): a GT box is ignored when
-its conf column is 0 or, with ``min_visibility > 0``, its visibility level is below it.
-Per frame, hypotheses are matched to all GT boxes (Hungarian on IoU, pairs with
-IoU >= ``distractor_iou``, class-agnostic); hypotheses matched to an ignored box are removed,
-then the ignored GT boxes are removed. Neither counts as FP, FN or match.
+Ignoring follows the MOTChallenge / KITTI preprocessing (TrackEval's): distractor rows
+(``distractor_classes``, visibility below ``min_visibility``) remove the hypotheses Hungarian-
+matched to them; the other zero-marked rows are ignore regions (crowd, KITTI DontCare) that
+remove unmatched hypotheses lying more than ``region_ioa`` inside them; see
+:mod:`nuscmot.evaluation.ignore`. Neither ignored rows nor removed hypotheses count as FP, FN
+or match.
 
 IDSW convention (the headline ``IDSW`` is motmetrics'): to decide which hypothesis continues an
 object, motmetrics first re-establishes the object's most recent match from ANY past frame,
@@ -38,6 +39,7 @@ import numpy as np
 from nuscmot.common.errors import InputError
 from nuscmot.common.fields import check_fields, limited
 from nuscmot.evaluation import motmetrics_compat, trackeval_metrics
+from nuscmot.evaluation.ignore import IgnoreRules, removed_hypotheses
 from nuscmot.evaluation.sequences import frame_groups
 
 log = logging.getLogger(__name__)
@@ -109,8 +111,8 @@ COLUMN_HELP = {
     "num_unique_objects": "GT tracks",
     "num_matches": "matched GT boxes that were not switches",
     "num_frames": "frames (seqLength)",
-    "ignored_gt": "GT boxes ignored (conf 0 or visibility < min_visibility)",
-    "ignored_predictions": "result boxes removed because they matched an ignored GT box",
+    "ignored_gt": "GT boxes ignored (conf 0, a distractor class or visibility < min_visibility)",
+    "ignored_predictions": "result boxes removed with an ignored GT box (matched to a distractor, or inside an ignore region)",
 }
 
 
@@ -122,12 +124,28 @@ class EvaluationConfig:
     iou_threshold: float = limited(0.5, exclusiveMinimum=0, maximum=1)
     # GT boxes below this nuScenes visibility level are ignored (0 = none)
     min_visibility: int = limited(0, minimum=0, maximum=4)
-    # IoU for a hypothesis to be removed with an ignored GT box
+    # IoU for a hypothesis to be Hungarian-matched to (and removed with) a distractor GT row
     distractor_iou: float = limited(0.5, exclusiveMinimum=0, maximum=1)
+    # GT rows of these classes (class column) are distractors: ignored, whatever their id
+    distractor_classes: tuple[int, ...] = limited((), uniqueItems=True, items={"minimum": 0})
+    # an unmatched hypothesis is removed when more than this share of its area lies inside an
+    # ignore region (a zero-marked non-distractor GT row); 1 = no ignore regions
+    region_ioa: float = limited(0.5, minimum=0, maximum=1)
     class_aware: bool = False  # only boxes of the same class can match
 
     def __post_init__(self) -> None:
+        if isinstance(self.distractor_classes, list):  # as YAML / JSON give it
+            object.__setattr__(self, "distractor_classes", tuple(self.distractor_classes))
         check_fields(self, "evaluation")
+
+    @property
+    def ignore_rules(self) -> IgnoreRules:
+        return IgnoreRules(
+            distractor_classes=self.distractor_classes,
+            min_visibility=self.min_visibility,
+            distractor_iou=self.distractor_iou,
+            region_ioa=self.region_ioa,
+        )
 
 
 @dataclass
@@ -141,25 +159,9 @@ class SequenceEvaluation:
     ignored_predictions: int = 0
 
 
-def ignored_gt_mask(gt: np.ndarray, min_visibility: int) -> np.ndarray:
-    """GT rows to ignore: conf column 0, or visibility below ``min_visibility`` (when > 0)."""
-    mask = gt[:, 6] == 0
-    if min_visibility > 0:
-        mask |= gt[:, 8] < min_visibility
-    return mask
-
-
-def distractor_matches(iou: np.ndarray, ignored: np.ndarray, threshold: float) -> np.ndarray:
-    """Columns (hypotheses) that the Hungarian matching on IoU pairs with an ignored GT row."""
-    from scipy.optimize import linear_sum_assignment
-
-    if not ignored.any() or iou.shape[1] == 0:
-        return np.zeros(0, dtype=np.int64)
-    score = np.where(iou >= threshold - 1e-12, iou, 0.0)
-    rows, cols = linear_sum_assignment(-score)
-    ok = score[rows, cols] > 0
-    rows, cols = rows[ok], cols[ok]
-    return cols[ignored[rows]]
+def ignored_gt_mask(gt: np.ndarray, cfg: EvaluationConfig) -> np.ndarray:
+    """GT rows that are not evaluated (see :class:`nuscmot.evaluation.ignore.IgnoreRules`)."""
+    return cfg.ignore_rules.ignored(gt)
 
 
 def evaluate_sequence(name: str, gt: np.ndarray, hyp: np.ndarray, length: int, cfg: EvaluationConfig) -> SequenceEvaluation:
@@ -170,7 +172,8 @@ def evaluate_sequence(name: str, gt: np.ndarray, hyp: np.ndarray, length: int, c
     acc = mm.MOTAccumulator(auto_id=False)
     gt_groups = frame_groups(gt[:, 0], gt[:, 1], length)
     hyp_groups = frame_groups(hyp[:, 0], hyp[:, 1], length)
-    ignore_all = ignored_gt_mask(gt, cfg.min_visibility)
+    rules = cfg.ignore_rules
+    ignore_all = rules.ignored(gt)
     te_gt, te_hyp, te_sim = [], [], []
     ignored_gt = ignored_hyp = 0
     for t in range(length):
@@ -179,11 +182,9 @@ def evaluate_sequence(name: str, gt: np.ndarray, hyp: np.ndarray, length: int, c
         dist = motmetrics_compat.iou_distances(g[:, 2:6], h[:, 2:6])
         ignore = ignore_all[gt_groups[t]]
         if ignore.any():
-            drop = distractor_matches(1.0 - dist, ignore, cfg.distractor_iou)
-            keep_h = np.ones(len(h), dtype=bool)
-            keep_h[drop] = False
+            keep_h = ~removed_hypotheses(g, h, 1.0 - dist, rules)
             ignored_gt += int(ignore.sum())
-            ignored_hyp += int(len(drop))
+            ignored_hyp += int((~keep_h).sum())
             g, h, dist = g[~ignore], h[keep_h], dist[~ignore][:, keep_h]
         if cfg.class_aware:
             dist = np.where(g[:, 7, None] == h[None, :, 7], dist, 1.0)

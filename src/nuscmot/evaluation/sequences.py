@@ -2,7 +2,8 @@
 
 All MOT text goes through :mod:`nuscmot.common.mot` (which names file and line on a bad
 line). On top of that, this module checks what only makes sense per sequence: frames within
-``seqLength`` and no id twice in one frame.
+``seqLength`` and no id twice in one frame (ignored GT rows exempt: they may share an id,
+KITTI's DontCare rows all carry -1).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 
 from nuscmot.common.errors import InputError
 from nuscmot.common.mot import check_rows, read_dets, read_mot, read_seqinfo
+from nuscmot.evaluation.ignore import IgnoreRules
 
 
 @dataclass(frozen=True)
@@ -30,12 +32,14 @@ def gt_path(mot_dir: str | Path, name: str) -> Path:
     return Path(mot_dir) / name / "gt" / "gt.txt"
 
 
-def load_gt(mot_dir: str | Path, name: str) -> GroundTruth:
-    """Read ``<mot_dir>/<name>/{seqinfo.ini,gt/gt.txt}`` and validate frames and ids."""
+def load_gt(mot_dir: str | Path, name: str, rules: IgnoreRules = IgnoreRules()) -> GroundTruth:
+    """Read ``<mot_dir>/<name>/{seqinfo.ini,gt/gt.txt}`` and validate frames and ids: one id per
+    frame among the rows ``rules`` evaluates (pass the evaluation's ``ignore_rules``; the default
+    exempts zero-marked rows only)."""
     info = read_seqinfo(Path(mot_dir) / name / "seqinfo.ini")
     path = gt_path(mot_dir, name)
     rows = read_mot(path, "gt")
-    check_rows(path, rows, info.length, unique_ids=True)
+    check_rows(path, rows, info.length, unique_ids=True, exempt=rules.ignored(rows) if len(rows) else None)
     return GroundTruth(name=name, length=info.length, rows=rows, path=path)
 
 

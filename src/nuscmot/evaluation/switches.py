@@ -14,6 +14,7 @@ and config as ``evaluate_tracker``, so their count per sequence is its IDSW.
 from __future__ import annotations
 
 import csv
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -109,12 +110,13 @@ def write_switches(results: Mapping[str, Path], baseline: str, mot_dir: Path, na
     others = other_runs(list(results), baseline)
     rows: dict[str, list] = {run: [] for run in results}
     for name in names:
-        gt = load_gt(mot_dir, name)
+        gt = load_gt(mot_dir, name, cfg.ignore_rules)
         found = sequence_switches(gt, results, cfg)
         tokens = read_instances(mot_dir, name)
+        evaluated = dataclasses.replace(gt, rows=gt.rows[~cfg.ignore_rules.ignored(gt.rows)])  # ids unique per frame
         for run in results:
             other = others[run]
-            rows[run] += rows_of(gt, found[run], found.get(other) if other else None, other, tokens)
+            rows[run] += rows_of(evaluated, found[run], found.get(other) if other else None, other, tokens)
     with atomic_dir(out_dir) as tmp:
         for run, body in rows.items():
             write_csv(tmp / f"{run}.csv", COLUMNS, body)

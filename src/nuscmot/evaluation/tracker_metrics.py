@@ -26,18 +26,18 @@ CLASS_NOTE = ("per class: each class evaluated on its own GT and result boxes on
               "so the class counts need not add up to the overall ones")
 
 
-def load_sequences(results_dir: Path, mot_dir: Path, names: list[str]) -> dict[str, tuple]:
+def load_sequences(results_dir: Path, mot_dir: Path, names: list[str], cfg: EvaluationConfig) -> dict[str, tuple]:
     """``{name: (gt_rows, result_rows, length)}`` of every sequence."""
     out = {}
     for name in names:
-        gt = load_gt(mot_dir, name)
+        gt = load_gt(mot_dir, name, cfg.ignore_rules)
         out[name] = (gt.rows, load_results(results_dir, name, gt.length), gt.length)
     return out
 
 
 def evaluate_tracker(results_dir: Path, mot_dir: Path, names: list[str], cfg: EvaluationConfig):
     """Per-sequence + OVERALL rows (dicts keyed by ``COLUMNS``) and the per-sequence evaluations."""
-    loaded = load_sequences(results_dir, mot_dir, names)
+    loaded = load_sequences(results_dir, mot_dir, names, cfg)
     return evaluate_many(names, loaded.__getitem__, cfg)
 
 
@@ -75,7 +75,7 @@ def write_tracker_metrics(tracker: str, cfg: EvaluationConfig, results_dir: Path
     extra = sorted(f.stem for f in results_dir.glob("*.txt") if f.stem not in set(names))
     if extra:
         log.warning("ignoring %d result file(s) not in the seqmap: %s", len(extra), ", ".join(extra[:5]))
-    loaded = load_sequences(results_dir, mot_dir, names)
+    loaded = load_sequences(results_dir, mot_dir, names, cfg)
     rows, _ = evaluate_many(names, loaded.__getitem__, cfg)
     write_metrics_csv(out_csv, rows)
     write_json(out_json, report(tracker, cfg, rows, class_table(loaded, cfg)))

@@ -31,8 +31,8 @@ def explanatory_variables(mot_dir: Path, dets_dir: Path, names: list[str], cfg: 
 
     out, counts = {}, {}
     for name in tqdm(names, desc="gaps/crowding", unit="seq", disable=None):
-        gt = load_gt(mot_dir, name)
-        rows = gt.rows[~ignored_gt_mask(gt.rows, cfg.min_visibility)]
+        gt = load_gt(mot_dir, name, cfg.ignore_rules)
+        rows = gt.rows[~ignored_gt_mask(gt.rows, cfg)]
         dets = load_detections(dets_dir, name, gt.length)
         crowd = crowding(rows, gt.length)
         out[name] = {
@@ -45,7 +45,7 @@ def explanatory_variables(mot_dir: Path, dets_dir: Path, names: list[str], cfg: 
 
 def switch_frames(mot_dir: Path, results: dict[str, Path], name: str, cfg: EvaluationConfig) -> dict[str, list[int]]:
     """Frames of every motmetrics switch in sequence ``name``, per tracker (re-evaluated)."""
-    gt = load_gt(mot_dir, name)
+    gt = load_gt(mot_dir, name, cfg.ignore_rules)
     out = {}
     for tracker, folder in results.items():
         ev = evaluate_sequence(name, gt.rows, load_results(folder, name, gt.length), gt.length, cfg)

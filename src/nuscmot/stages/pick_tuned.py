@@ -4,7 +4,9 @@
         --block results/sweep/<source>/<run>.json --out results/sweep/tuned/<source>/<run>.json
 
 The output has best.json's form (what ``run_tracker --tuned`` reads), for this run alone: a
-change that re-tunes one model never touches another model's tracking jobs.
+change that re-tunes one model never touches another model's tracking jobs. Its ``split`` is the
+tuning seqmap's name the block records (``tune``, ``MOT17-train-half``), which ``run_tracker``
+writes into the run's origin (``tuned on <split> (<cell>)``).
 """
 
 from __future__ import annotations

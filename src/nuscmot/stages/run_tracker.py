@@ -6,8 +6,10 @@
 
 Writes ``<out-dir>/<seq>.txt`` (MOT result format) for every sequence of the seqmap; the image
 size and frame rate come from ``<mot-dir>/<seq>/seqinfo.ini`` (the rate turns ``max_age_s``
-into frames; a TrackSSM model runs only at the frame rate and image size it was trained at,
-unless ``allow_rate_mismatch``). Detection scores go through ``score_transform`` and must
+into frames; a TrackSSM model runs only at the frame rate and image size (within
+``size_tolerance``) it was trained at, unless ``allow_rate_mismatch`` / ``allow_size_mismatch``).
+Every sequence is checked (seqinfo.ini, detections, motion model) before any is tracked
+(:func:`nuscmot.tracking.run.check_sequences`). Detection scores go through ``score_transform`` and must
 then lie in [0, 1]. A sequence without detections gives an empty file (an empty det file is
 no detections; a missing one is an error: :func:`nuscmot.common.mot.read_dets`). The logged frames/s counts tracking alone, not
 loading or tracing the model. With ``ego_compensation: true`` in the association slice, each

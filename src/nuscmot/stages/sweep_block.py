@@ -3,10 +3,13 @@
     python -m nuscmot.stages.sweep_block --params '{"cfg": <association>, "motion": <motion>, "evaluation": ...,
         "cells": [{"name": ..., "values": {...}}, ...]}' --tracker kalman|trackssm|iou|... --source detector|gt \
         --dets-dir DIR --mot-dir results/mot/tune --seqmap results/mot/seqmaps/tune.txt \
-        --splits results/splits.json [--model F] [--run trackssm-s1] --out F.json
+        --test-seqmap results/mot/seqmaps/test.txt [--splits results/splits.json] [--model F] \
+        [--run trackssm-s1] --out F.json
 
-Refuses a seqmap with any test scene (``--splits``) before reading a sequence: tuning never
-touches the test split. See :mod:`nuscmot.sweep.block`.
+Refuses a tuning seqmap (``--seqmap``, any MOTChallenge-layout data) that lists any sequence of
+``--test-seqmap`` before reading a sequence: tuning never touches the test split. With
+``--splits`` (nuScenes data from ``convert``) every tuning sequence must also be a detector-val
+scene. The block records the tuning seqmap's file stem as its split. See :mod:`nuscmot.sweep.block`.
 """
 
 from __future__ import annotations
@@ -31,8 +34,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     p = cli.parser(__doc__.splitlines()[0])
     p.add_argument("--tracker", required=True, choices=names())
     p.add_argument("--source", required=True, help="detection source (recorded in the output)")
-    for name in ("dets-dir", "mot-dir", "seqmap", "splits", "out"):
+    for name in ("dets-dir", "mot-dir", "seqmap", "test-seqmap", "out"):
         p.add_argument(f"--{name}", required=True, type=Path)
+    p.add_argument("--splits", default=None, type=Path, help="splits.json from convert (nuScenes): tuning "
+                                                               "sequences must be detector-val scenes")
     p.add_argument("--model", default=None, help="a learned model's checkpoint (trackssm)")
     p.add_argument("--run", default=None, help="the tracker run's name, e.g. trackssm-s1 (default: --tracker)")
     args = p.parse_args(argv)
@@ -45,8 +50,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     from nuscmot.sweep.block import sweep_block
 
-    sweep_block(args.tracker, args.source, params, args.model, args.seqmap, args.splits, args.mot_dir, args.dets_dir,
-                args.out, run=args.run)
+    sweep_block(args.tracker, args.source, params, args.model, args.seqmap, args.test_seqmap, args.splits,
+                args.mot_dir, args.dets_dir, args.out, run=args.run)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 source and motion model with its full settings (``best.json``, read by ``run_tracker --tuned``), IDSW
 heatmaps per pair of a model's grid keys.
 
-Each block is a ``sweep_block`` output (every cell of one motion model on one detection source).
+Each block is a ``sweep_block`` output (every cell of one motion model on one detection source);
+``best.json``'s ``split`` is the tuning seqmap's name they all record (blocks tuned on different
+seqmaps are refused).
 
     python -m nuscmot.stages.sweep_tracking --params '{"cfg": <sweep slice>, "trackers": [...]}' \
         --blocks F [F ...] --out-csv F --out-best F --heatmaps-dir DIR

@@ -1,14 +1,17 @@
 """Evaluate a block of grid cells in one process: track + evaluate every cell on the tuning split.
 
 One Snakemake job per (detection source, motion model) runs all of that model's cells: each cell
-is the real ``run_tracker`` step (:func:`nuscmot.tracking.run.track_one`) and the real evaluation
+is the real ``run_tracker`` step (:func:`nuscmot.tracking.run.check_sequences`, then
+:func:`nuscmot.tracking.run.track_input`) and the real evaluation
 (:func:`nuscmot.evaluation.metrics.evaluate_many`), with results passed through the MOT text
 format as the pipeline does, so a cell scores exactly what ``run_tracker`` + ``evaluate_tracker``
 would. A job per cell would pay Python's and Snakemake's start-up per cell, which dominates on
 short sequences.
 
-Leak-free by construction: :func:`check_tuning_split` refuses a seqmap that names any test scene
-(``splits.json`` from ``convert``) before anything of a sequence is read.
+Leak-free by construction: :func:`check_tuning_split` refuses a tuning seqmap that names any
+sequence of the test seqmap (any data), and with ``splits.json`` from ``convert`` (nuScenes) any
+sequence that is not a detector-val scene, before anything of a sequence is read. The block
+records the tuning seqmap's name (its file stem) as its ``split``.
 """
 
 from __future__ import annotations
@@ -32,8 +35,18 @@ from nuscmot.sweep.selection import SEQUENCE_METRICS
 log = logging.getLogger(__name__)
 
 
-def check_tuning_split(names: Sequence[str], splits_path: str | Path, seqmap: str | Path) -> None:
-    """Tuning reads no test scene: every sequence must be a detector-val scene (official train side)."""
+def check_tuning_split(names: Sequence[str], seqmap: str | Path, test_seqmap: str | Path,
+                       splits_path: str | Path | None = None) -> None:
+    """Tuning reads no test sequence: none of ``names`` (the tuning seqmap's) may be listed by the
+    test seqmap; with ``splits_path`` (nuScenes, from convert) every one must also be a
+    detector-val scene (official train side)."""
+    test = set(read_seqmap(test_seqmap))
+    leaked = [n for n in names if n in test]
+    if leaked:
+        raise InputError(seqmap, f"lists test sequence(s) {', '.join(leaked[:5])} (in {test_seqmap}): "
+                                 "tuning must never read the test split")
+    if splits_path is None:
+        return
     splits = read_json(splits_path, "scene splits (splits.json from convert)")
     leaked = sorted(set(names) & set(splits.get("test", [])))
     if leaked:
@@ -41,6 +54,12 @@ def check_tuning_split(names: Sequence[str], splits_path: str | Path, seqmap: st
     foreign = sorted(set(names) - set(splits.get("detector_val", [])))
     if foreign:
         raise InputError(seqmap, f"scene(s) {', '.join(foreign[:5])} are not detector-val scenes of {splits_path}")
+
+
+def split_name(seqmap: str | Path) -> str:
+    """The tuning split's name as results record it: the seqmap's file stem (``tune``,
+    ``MOT17-train-half``)."""
+    return Path(seqmap).stem
 
 
 def split_values(tracker: str, values: Mapping[str, Any]) -> tuple[dict, dict]:
@@ -57,23 +76,17 @@ def split_values(tracker: str, values: Mapping[str, Any]) -> tuple[dict, dict]:
     return assoc, motion
 
 
-def run_cell(tracker_name: str, association: Mapping[str, Any], motion: Mapping[str, Any], score_transform: Any,
-             model: str | None, gts: Mapping[str, Any], mot_dir: Path, dets_dir: Path, cfg: EvaluationConfig,
+def run_cell(assoc: Any, cell_index: int, inputs: Mapping[str, Any], gts: Mapping[str, Any], cfg: EvaluationConfig,
              scratch: Path) -> dict[str, dict[str, Any]]:
-    """Track every sequence of ``gts`` (ground truth read once per block) with one cell's settings;
-    the metrics rows (every sequence's, and ``OVERALL``)."""
-    from nuscmot.tracking.config import AssociationConfig
-    from nuscmot.tracking.models import motion_factory
-    from nuscmot.tracking.run import track_one
-    from nuscmot.tracking.scores import ScoreTransform
+    """Track every sequence of ``gts`` (ground truth read once per block) with one cell's
+    association settings and its motion models (``inputs[name].motions[cell_index]``, built by
+    :func:`nuscmot.tracking.run.check_sequences`); the metrics rows (every sequence's, ``OVERALL``)."""
+    from nuscmot.tracking.run import track_input
 
-    assoc = from_dict(AssociationConfig, dict(association), where="tracking.association")
-    transform = from_dict(ScoreTransform, score_transform, where="tracking.score_transform")
-    make_motion = motion_factory(tracker_name, dict(motion), model)
     names = list(gts)
     results = {}
     for name in names:
-        rows, _, _ = track_one(assoc, make_motion, mot_dir, dets_dir, name, transform)
+        rows, _ = track_input(assoc, inputs[name].motions[cell_index], inputs[name])
         write_mot(scratch / f"{name}.txt", rows, "result")
         results[name] = read_mot(scratch / f"{name}.txt", "result")
     rows, _ = evaluate_many(names, lambda n: (gts[n].rows, results[n], gts[n].length), cfg)
@@ -95,39 +108,59 @@ def config_cell(tracker: str, params: Mapping[str, Any]) -> str | None:
     return None
 
 
+def cell_settings(tracker_name: str, params: Mapping[str, Any]) -> list[tuple[dict, dict, dict]]:
+    """``(cell, association, motion)`` of every cell: the base slices with the cell's values."""
+    out = []
+    for cell in params["cells"]:
+        a, m = split_values(tracker_name, cell["values"])
+        out.append((cell, {**params.get("cfg", {}), **a}, {**params.get("motion", {}), **m}))
+    return out
+
+
 def run_block(tracker_name: str, params: Mapping[str, Any], model: str | None, names: Sequence[str],
-              mot_dir: Path, dets_dir: Path) -> list[dict[str, Any]]:
-    """One row per cell: name, values, the effective association and motion slices, OVERALL metrics."""
+              mot_dir: Path, dets_dir: Path, seqmap: str | Path = "--seqmap") -> list[dict[str, Any]]:
+    """One row per cell: name, values, the effective association and motion slices, OVERALL metrics.
+    Every sequence is checked with every cell's motion model before any cell is tracked."""
     from tqdm import tqdm
 
+    from nuscmot.tracking.config import AssociationConfig
+    from nuscmot.tracking.models import motion_factory
+    from nuscmot.tracking.run import check_sequences
+    from nuscmot.tracking.scores import ScoreTransform
+
     cfg = from_dict(EvaluationConfig, params.get("evaluation"), where="evaluation")
-    gts = {n: load_gt(mot_dir, n) for n in names}  # the same for every cell: read once
+    transform = from_dict(ScoreTransform, params.get("score_transform"), where="tracking.score_transform")
+    cells = cell_settings(tracker_name, params)
+    assocs = [from_dict(AssociationConfig, a, where="tracking.association") for _, a, _ in cells]
+    factories = [motion_factory(tracker_name, dict(m), model) for _, _, m in cells]
+    inputs = check_sequences(list(names), mot_dir, dets_dir, transform, factories,
+                             any(a.ego_compensation for a in assocs), seqmap)
+    gts = {n: load_gt(mot_dir, n, cfg.ignore_rules) for n in names}  # the same for every cell: read once
     out = []
     with tempfile.TemporaryDirectory(prefix="nuscmot-block-") as tmp:
-        for cell in tqdm(params["cells"], desc=f"cells {tracker_name}", unit="cell", disable=None):
-            a, m = split_values(tracker_name, cell["values"])
-            association = {**params.get("cfg", {}), **a}
-            motion = {**params.get("motion", {}), **m}
-            rows = run_cell(tracker_name, association, motion, params.get("score_transform"), model, gts,
-                            mot_dir, dets_dir, cfg, Path(tmp))
+        for i, (cell, association, motion) in enumerate(tqdm(cells, desc=f"cells {tracker_name}", unit="cell",
+                                                             disable=None)):
+            rows = run_cell(assocs[i], i, inputs, gts, cfg, Path(tmp))
             out.append({"cell": cell["name"], "values": cell["values"], "association": association,
                         "motion": motion, "overall": rows["OVERALL"],
                         "sequences": {n: {m: rows[n][m] for m in SEQUENCE_METRICS} for n in names}})
     return out
 
 
-def sweep_block(tracker: str, source: str, params: Mapping[str, Any], model: str | None, seqmap: Path, splits: Path,
-                mot_dir: Path, dets_dir: Path, out: Path, run: str | None = None) -> list[dict[str, Any]]:
+def sweep_block(tracker: str, source: str, params: Mapping[str, Any], model: str | None, seqmap: Path,
+                test_seqmap: Path, splits: Path | None, mot_dir: Path, dets_dir: Path, out: Path,
+                run: str | None = None) -> list[dict[str, Any]]:
     """Every grid cell of ``tracker`` on ``source`` detections of the tuning sequences (checked
-    to be tuning-split scenes); write the block JSON; return its rows. ``run``: the tracker
+    by :func:`check_tuning_split`); write the block JSON; return its rows. ``run``: the tracker
     run's name (``trackssm-s1``: one block per training seed; default the tracker's)."""
     names = read_seqmap(seqmap)
     if not names:
         raise InputError(seqmap, "seqmap lists no sequences")
-    check_tuning_split(names, splits, seqmap)
+    check_tuning_split(names, seqmap, test_seqmap, splits)
     t0 = time.perf_counter()
-    rows = run_block(tracker, params, model, names, mot_dir, dets_dir)
-    write_json(out, {"tracker": tracker, "run": run or tracker, "source": source, "split": "tune", "sequences": names,
+    rows = run_block(tracker, params, model, names, mot_dir, dets_dir, seqmap)
+    write_json(out, {"tracker": tracker, "run": run or tracker, "source": source, "split": split_name(seqmap),
+                     "sequences": names,
                      "rows": rows, "config_cell": config_cell(tracker, params)})
     log.info("%s on %s: %d cells on %d tuning sequences in %.1f s", tracker, source, len(rows), len(names),
              time.perf_counter() - t0)

@@ -30,6 +30,18 @@ def load_block(path: Path) -> dict[str, Any]:
     return doc
 
 
+def tuning_split(blocks: Sequence[Path]) -> str:
+    """The tuning seqmap's name every block records (``split``; blocks from before it was
+    recorded: ``tune``); blocks tuned on different seqmaps are an InputError."""
+    names = {}
+    for path in blocks:
+        names.setdefault(str(load_block(path).get("split", "tune")), path)
+    if len(names) > 1:
+        listed = ", ".join(f"{n} ({p})" for n, p in names.items())
+        raise InputError(blocks[0], f"sweep blocks were tuned on different seqmaps: {listed} (rerun sweep_block)")
+    return next(iter(names), "tune")
+
+
 def collect(cfg: SweepConfig, trackers: list[str], blocks: Sequence[Path]) -> tuple[list[str], list[dict[str, Any]]]:
     """Grid keys (association keys, then every model's own) and the summary rows
     (source, tracker, grid order), each row checked against the configured cells."""
@@ -106,8 +118,9 @@ def write_heatmaps(folder: Path, cfg: SweepConfig, source: str, rows: list[dict[
     return names
 
 
-def best_report(cfg: SweepConfig, best: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """best.json: per source and tracker the chosen cell, its full settings and its metrics."""
+def best_report(cfg: SweepConfig, best: dict[str, dict[str, Any]], split: str = "tune") -> dict[str, Any]:
+    """best.json: per source and tracker the chosen cell, its full settings and its metrics;
+    ``split``: the tuning seqmap's name (:func:`tuning_split`)."""
     def one(tracker: str, b: dict[str, Any]) -> dict[str, Any]:
         keys = sorted(cfg.tracker_grid(parse_tracker_run(tracker)[0]))
         return {
@@ -130,7 +143,7 @@ def best_report(cfg: SweepConfig, best: dict[str, dict[str, Any]]) -> dict[str, 
     return {
         "objective": cfg.objective.describe(),
         "objective_config": dataclasses.asdict(cfg.objective),
-        "split": "tune",
+        "split": split,
         "grid": {k: [grid.format_value(v) for v in vals]
                  for k, vals in grid.typed_grid(cfg.grid, grid.parameter_types()).items()},
         "motion": {t: {k: [grid.format_value(v) for v in vals] for k, vals in g.items()} for t, g in cfg.motion.items()},
@@ -158,7 +171,7 @@ def summarise_sweep(cfg: SweepConfig, trackers: list[str], blocks: Sequence[Path
     with atomic_dir(heatmaps_dir) as tmp:
         for s in sources:
             write_heatmaps(tmp, cfg, s, [r for r in rows if r["source"] == s], best[s])
-    write_json(out_best, best_report(cfg, best))
+    write_json(out_best, best_report(cfg, best, tuning_split(blocks)))
     for s, per in best.items():
         for tracker, b in per.items():
             r = b["row"]
@@ -175,7 +188,7 @@ def pick_tuned(cfg: SweepConfig, trackers: list[str], block: Path, out: Path) ->
     (source,) = {r["source"] for r in rows}
     ((run, chosen),) = pick_per_tracker(cfg, rows).items()
     model = parse_tracker_run(run)[0]
-    doc = {**best_report(cfg, {source: {model: chosen}}), "run": run}
+    doc = {**best_report(cfg, {source: {model: chosen}}, tuning_split([block])), "run": run}
     write_json(out, doc)
     r = chosen["row"]
     log.info("%s on %s: cell %s (IDSW %s, MOTA %.4f) of %d: %s", run, source, chosen["cell"], r["IDSW"],

@@ -6,6 +6,7 @@ without ego-motion compensation."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass
@@ -29,17 +30,69 @@ log = logging.getLogger(__name__)
 SETTINGS_FILE = "settings.json"  # in the output folder: the settings used and where they came from
 
 
-def track_one(association: AssociationConfig, make_motion: MotionFactory, mot_dir: Path, dets_dir: Path, name: str,
-              transform: ScoreTransform) -> tuple[np.ndarray, int, float]:
-    """One sequence: (result rows, frames, seconds spent tracking, model building excluded)."""
+@dataclass(frozen=True)
+class SequenceInput:
+    """One sequence's checked tracking inputs: seqinfo, detections (scores transformed), and the
+    ego-motion homographies where compensation is on."""
+
+    name: str
+    seqinfo: Path
+    info: SeqInfo
+    dets: np.ndarray
+    warps: np.ndarray | None = None
+    motions: tuple[MotionModel, ...] = ()  # one fresh model per factory of check_sequences
+
+
+def read_input(mot_dir: Path, dets_dir: Path, name: str, transform: ScoreTransform, ego: bool) -> SequenceInput:
+    """Read and check one sequence's seqinfo.ini, detections (and camera poses with ``ego``)."""
     seqinfo = mot_dir / name / "seqinfo.ini"
     info = read_sequence(seqinfo)
     dets = read_detections(dets_dir / f"{name}.txt", info, transform)
-    warps = camera_homographies(mot_dir / name, info) if association.ego_compensation else None
-    motion = make_motion(info, seqinfo)
+    warps = camera_homographies(mot_dir / name, info) if ego else None
+    return SequenceInput(name, seqinfo, info, dets, warps)
+
+
+MAX_LISTED = 10  # failures named in check_sequences' error
+
+
+def check_sequences(names: list[str], mot_dir: Path, dets_dir: Path, transform: ScoreTransform,
+                    factories: list[MotionFactory], ego: bool, where: str | Path) -> dict[str, SequenceInput]:
+    """Every sequence's inputs, checked before any is tracked: its seqinfo.ini, detection file and
+    a motion model from each factory (which refuses what its model cannot track, e.g. TrackSSM's
+    frame rate or image size). One failure is raised as it is; several are one InputError naming
+    ``where``: ``3 of 11 sequences cannot be tracked: A (...); B (...)``. Each input keeps the
+    models built (``motions``, in factory order), so each is built, checked and logged once."""
+    inputs, failures = {}, []
+    for name in names:
+        try:
+            seq = read_input(mot_dir, dets_dir, name, transform, ego)
+            motions = tuple(make(seq.info, seq.seqinfo) for make in factories)
+            inputs[name] = dataclasses.replace(seq, motions=motions)
+        except InputError as exc:
+            failures.append((name, exc))
+    if len(failures) == 1:
+        raise failures[0][1]
+    if failures:
+        listed = "; ".join(f"{name} ({exc})" for name, exc in failures[:MAX_LISTED])
+        more = f"; and {len(failures) - MAX_LISTED} more" if len(failures) > MAX_LISTED else ""
+        raise InputError(where, f"{len(failures)} of {len(names)} sequences cannot be tracked: {listed}{more}")
+    return inputs
+
+
+def track_input(association: AssociationConfig, motion: MotionModel, seq: SequenceInput) -> tuple[np.ndarray, float]:
+    """One checked sequence with a fresh ``motion`` model: (result rows, seconds spent tracking)."""
     t0 = time.perf_counter()
-    rows = track_sequence(association, motion, dets, info.length, info.frame_rate, warps)
-    return rows, info.length, time.perf_counter() - t0
+    warps = seq.warps if association.ego_compensation else None
+    rows = track_sequence(association, motion, seq.dets, seq.info.length, seq.info.frame_rate, warps)
+    return rows, time.perf_counter() - t0
+
+
+def track_one(association: AssociationConfig, make_motion: MotionFactory, mot_dir: Path, dets_dir: Path, name: str,
+              transform: ScoreTransform) -> tuple[np.ndarray, int, float]:
+    """One sequence: (result rows, frames, seconds spent tracking, model building excluded)."""
+    seq = read_input(mot_dir, dets_dir, name, transform, association.ego_compensation)
+    rows, seconds = track_input(association, make_motion(seq.info, seq.seqinfo), seq)
+    return rows, seq.info.length, seconds
 
 
 def tuned_settings(path: Path, source: str, tracker: str) -> dict[str, Any]:
@@ -94,11 +147,13 @@ def run_tracker(tracker: str, source: str | None, used: dict[str, Any], transfor
     if not paths.dets_dir.is_dir():
         raise InputError(paths.dets_dir, "detections folder does not exist")
     names = read_seqmap(paths.seqmap)
+    inputs = check_sequences(names, paths.mot_dir, paths.dets_dir, transform, [make_motion],
+                             association.ego_compensation, paths.seqmap)
     frames, seconds = 0, 0.0
     with atomic_dir(paths.out_dir) as tmp:
         for name in tqdm(names, desc=f"track {tracker}", leave=False):
-            rows, n, dt = track_one(association, make_motion, paths.mot_dir, paths.dets_dir, name, transform)
-            frames, seconds = frames + n, seconds + dt
+            rows, dt = track_input(association, inputs[name].motions[0], inputs[name])
+            frames, seconds = frames + inputs[name].info.length, seconds + dt
             write_mot(tmp / f"{name}.txt", rows, "result")
         write_json(tmp / SETTINGS_FILE, {"tracker": tracker, "source": source, **used})
     log.info("%s%s: %d sequences, %d frames, %.0f frames/s (tracking only); settings: %s", tracker,

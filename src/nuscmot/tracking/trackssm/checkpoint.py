@@ -12,7 +12,8 @@ A checkpoint is a plain dict (``torch.load(weights_only=True)``-safe)::
 Loading anything else, weights that do not fit the stored config, or a version-1 checkpoint
 (which recorded no frame rate or image size: it has to be retrained) is an InputError naming
 the file. A model runs on a sequence only at its training frame rate (within
-:data:`RATE_TOLERANCE`) and image size(s), see :func:`geometry_mismatch`.
+:data:`RATE_TOLERANCE`) and image size(s) (within ``size_tolerance`` per side), unless the
+config's override for that mismatch is set, see :func:`check_geometry`.
 """
 
 from __future__ import annotations
@@ -109,16 +110,62 @@ def _read_payload(path: Path) -> dict[str, Any]:
     return payload
 
 
-def geometry_mismatch(trained_on: TrainedOn, frame_rate: float, width: int, height: int) -> str | None:
-    """What differs between a sequence (its ``seqinfo.ini`` frame rate and image size) and the
-    model's training data, or None: a rate off by more than :data:`RATE_TOLERANCE` (relative),
-    a size the training data did not have."""
-    problems = []
+def rate_mismatch(trained_on: TrainedOn, frame_rate: float) -> str | None:
+    """A frame rate off the training rate by more than :data:`RATE_TOLERANCE` (relative), or None."""
     if abs(frame_rate / trained_on.frame_rate - 1.0) > RATE_TOLERANCE:
-        problems.append(f"frameRate {frame_rate:g} Hz but the TrackSSM model was trained at {trained_on.frame_rate:g} Hz")
-    if (width, height) not in trained_on.image_sizes:
-        sizes = ", ".join(f"{w}x{h}" for w, h in trained_on.image_sizes)
-        problems.append(f"image size {width}x{height} but the TrackSSM model was trained on {sizes}")
-    return "; ".join(problems) or None
+        return f"frameRate {frame_rate:g} Hz but the TrackSSM model was trained at {trained_on.frame_rate:g} Hz"
+    return None
+
+
+def nearest_size(trained_on: TrainedOn, width: int, height: int, tolerance: float) -> tuple[int, int] | None:
+    """The training size that ``width`` x ``height`` is within ``tolerance`` (relative, each side)
+    of (an exact match first), or None."""
+    if (width, height) in trained_on.image_sizes:
+        return width, height
+    near = [(max(abs(width / w - 1.0), abs(height / h - 1.0)), (w, h)) for w, h in trained_on.image_sizes]
+    off, size = min(near)
+    return size if off <= tolerance + 1e-12 else None
+
+
+def size_mismatch(trained_on: TrainedOn, width: int, height: int, tolerance: float = 0.0) -> str | None:
+    """An image size farther than ``tolerance`` (relative, per side) from every training size, or None."""
+    if nearest_size(trained_on, width, height, tolerance) is not None:
+        return None
+    sizes = ", ".join(f"{w}x{h}" for w, h in trained_on.image_sizes)
+    within = f", beyond size_tolerance {tolerance:g}" if tolerance > 0 else ""
+    return f"image size {width}x{height} but the TrackSSM model was trained on {sizes}{within}"
+
+
+def geometry_mismatch(trained_on: TrainedOn, frame_rate: float, width: int, height: int,
+                      size_tolerance: float = 0.0) -> str | None:
+    """What differs between a sequence (its ``seqinfo.ini`` frame rate and image size) and the
+    model's training data, or None (:func:`rate_mismatch`, :func:`size_mismatch`)."""
+    problems = [rate_mismatch(trained_on, frame_rate), size_mismatch(trained_on, width, height, size_tolerance)]
+    return "; ".join(p for p in problems if p) or None
+
+
+def check_geometry(trained_on: TrainedOn, info: Any, seqinfo: Path, cfg: Any, model_path: Any) -> None:
+    """Refuse a sequence (``info``: its SeqInfo) the model was not trained for: one InputError
+    naming ``seqinfo``, each problem with the override that allows it
+    (``cfg``: :class:`nuscmot.tracking.trackssm.config.TrackSSMMotionConfig`); an allowed or
+    tolerated difference is logged."""
+    import logging
+
+    log = logging.getLogger(__name__)
+    key = "tracking.motion.trackssm"
+    checks = ((rate_mismatch(trained_on, info.frame_rate), "allow_rate_mismatch"),
+              (size_mismatch(trained_on, info.width, info.height, cfg.size_tolerance), "allow_size_mismatch"))
+    refused = [(p, o) for p, o in checks if p and not getattr(cfg, o)]
+    if refused:
+        overrides = " and ".join(f"{key}.{o}: true" for _, o in refused)
+        raise InputError(seqinfo, f"{'; '.join(p for p, _ in refused)} ({model_path}); retrain TrackSSM on such data "
+                                  f"or set {overrides}")
+    for problem, override in checks:
+        if problem:
+            log.warning("%s: %s (%s); tracking anyway (%s)", seqinfo, problem, model_path, override)
+    near = nearest_size(trained_on, info.width, info.height, cfg.size_tolerance)
+    if near is not None and near != (info.width, info.height):
+        log.info("%s: image size %dx%d is within size_tolerance %g of the training size %dx%d (%s)",
+                 seqinfo, info.width, info.height, cfg.size_tolerance, near[0], near[1], model_path)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from nuscmot.common.errors import InputError
 from nuscmot.tracking.motion import MotionFactory, MotionModel
 from nuscmot.tracking.trackssm.config import WHERE, TrackSSMMotionConfig
 
@@ -39,15 +38,11 @@ def trackssm_factory(cfg: TrackSSMMotionConfig, checkpoint: str) -> MotionFactor
 
 def _sequence_motion(cfg: TrackSSMMotionConfig, model, trained_on, checkpoint: str, info, seqinfo: Path) -> MotionModel:
     """A fresh adapter of the loaded model for one sequence, refused (or warned, with
-    ``allow_rate_mismatch``) where the sequence's frame rate or image size is not the model's."""
-    from nuscmot.tracking.trackssm.checkpoint import geometry_mismatch
+    ``allow_rate_mismatch`` / ``allow_size_mismatch``) where the sequence's frame rate or image
+    size is not the model's (:func:`nuscmot.tracking.trackssm.checkpoint.check_geometry`)."""
+    from nuscmot.tracking.trackssm.checkpoint import check_geometry
     from nuscmot.tracking.trackssm.motion import TrackSSMMotion
 
-    problem = geometry_mismatch(trained_on, info.frame_rate, info.width, info.height)
-    if problem and not cfg.allow_rate_mismatch:
-        raise InputError(seqinfo, f"{problem} ({checkpoint}); retrain TrackSSM on such data or set "
-                                  "tracking.motion.trackssm.allow_rate_mismatch: true")
-    if problem:
-        log.warning("%s: %s (%s); tracking anyway (allow_rate_mismatch)", seqinfo, problem, checkpoint)
+    check_geometry(trained_on, info, seqinfo, cfg, checkpoint)
     return TrackSSMMotion(model, info.width, info.height, jit=cfg.jit, rollout_horizon=cfg.rollout_horizon,
                           rollout_fallback=cfg.rollout_fallback)
