@@ -51,7 +51,7 @@ def block_args(tiny_config, tiny_converted, dets, out, tracker="kalman", seqmap=
     return ["--params", plan(tiny_config).block_params(tracker), "--tracker", tracker, "--source", "gt",
             "--dets-dir", str(dets), "--mot-dir", str(mot_dir or tiny_converted.mot_tune),
             "--seqmap", str(seqmap or tiny_converted.seqmap_tune), "--splits", str(tiny_converted.splits),
-            "--out", str(out)]
+            "--test-seqmap", str(tiny_converted.seqmap), "--out", str(out)]
 
 
 def test_a_test_scene_in_the_tuning_seqmap_is_refused(tiny_config, tiny_converted, tune_dets, tmp_path):

@@ -208,7 +208,7 @@ def read_dets(path: str | Path, length: int) -> np.ndarray:
 
 def check_rows(path: Path, rows: np.ndarray, length: int, *, unique_ids: bool) -> None:
     """Per-sequence checks on read rows: frames within ``length`` (seqinfo.ini) and, with
-    ``unique_ids``, no id twice in one frame; the error names the file and line."""
+    ``unique_ids``, no id >= 0 twice in one frame; the error names the file and line."""
     if not len(rows):
         return
     frames = rows[:, 0].astype(np.int64)
@@ -218,9 +218,10 @@ def check_rows(path: Path, rows: np.ndarray, length: int, *, unique_ids: bool) -
         raise InputError(
             path, f"frame {frames[i]} is beyond the sequence length {length} (seqinfo.ini)", line=_line_of_row(path, i)
         )
-    if unique_ids:
+    if unique_ids:  # ids < 0 carry no identity (KITTI's DontCare rows: -1, several per frame)
         ids = rows[:, 1].astype(np.int64)
         order = np.lexsort((ids, frames))
+        order = order[ids[order] >= 0]
         same = (np.diff(frames[order]) == 0) & (np.diff(ids[order]) == 0)
         if same.any():
             i = int(order[np.flatnonzero(same)[0] + 1])

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from nuscmot.common.errors import InputError
-from nuscmot.common.mot import check_rows, read_dets, read_mot, read_seqinfo
+from nuscmot.common.mot import check_rows, line_of_row, read_dets, read_mot, read_seqinfo
 
 
 @dataclass(frozen=True)
@@ -31,11 +31,16 @@ def gt_path(mot_dir: str | Path, name: str) -> Path:
 
 
 def load_gt(mot_dir: str | Path, name: str) -> GroundTruth:
-    """Read ``<mot_dir>/<name>/{seqinfo.ini,gt/gt.txt}`` and validate frames and ids."""
+    """Read ``<mot_dir>/<name>/{seqinfo.ini,gt/gt.txt}`` and validate frames and ids (a row
+    with id < 0, e.g. KITTI's DontCare, must be an ignore row: conf 0)."""
     info = read_seqinfo(Path(mot_dir) / name / "seqinfo.ini")
     path = gt_path(mot_dir, name)
     rows = read_mot(path, "gt")
     check_rows(path, rows, info.length, unique_ids=True)
+    unnamed = np.flatnonzero((rows[:, 1] < 0) & (rows[:, 6] != 0)) if len(rows) else []
+    if len(unnamed):
+        raise InputError(path, f"a GT row without an identity (id {int(rows[unnamed[0], 1])}) must be an "
+                               "ignore row (conf 0)", line=line_of_row(path, int(unnamed[0])))
     return GroundTruth(name=name, length=info.length, rows=rows, path=path)
 
 

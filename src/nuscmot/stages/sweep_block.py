@@ -3,10 +3,12 @@
     python -m nuscmot.stages.sweep_block --params '{"cfg": <association>, "motion": <motion>, "evaluation": ...,
         "cells": [{"name": ..., "values": {...}}, ...]}' --tracker kalman|trackssm --source detector|gt \
         --dets-dir DIR --mot-dir results/mot/tune --seqmap results/mot/seqmaps/tune.txt \
-        --splits results/splits.json [--model F] [--run trackssm-s1] --out F.json
+        --test-seqmap results/mot/seqmaps/test.txt [--splits results/splits.json] \
+        [--model F] [--run trackssm-s1] --out F.json
 
-Refuses a seqmap with any test scene (``--splits``) before reading a sequence: tuning never
-touches the test split. See :mod:`nuscmot.sweep.block`.
+Refuses a tuning seqmap naming any test sequence (``--test-seqmap``; on nuScenes data also any
+scene outside detector-val of ``--splits``) before reading a sequence: tuning never touches the
+test split. See :mod:`nuscmot.sweep.block`.
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     p = cli.parser(__doc__.splitlines()[0])
     p.add_argument("--tracker", required=True, choices=("kalman", "trackssm"))
     p.add_argument("--source", required=True, help="detection source (recorded in the output)")
-    for name in ("dets-dir", "mot-dir", "seqmap", "splits", "out"):
+    for name in ("dets-dir", "mot-dir", "seqmap", "test-seqmap", "out"):
         p.add_argument(f"--{name}", required=True, type=Path)
+    p.add_argument("--splits", default=None, type=Path, help="splits.json of convert (nuScenes data only)")
     p.add_argument("--model", default=None, help="TrackSSM checkpoint (trackssm only)")
     p.add_argument("--run", default=None, help="the tracker run's name, e.g. trackssm-s1 (default: --tracker)")
     args = p.parse_args(argv)
@@ -47,8 +50,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     from nuscmot.sweep.block import sweep_block
 
-    sweep_block(args.tracker, args.source, params, args.model, args.seqmap, args.splits, args.mot_dir, args.dets_dir,
-                args.out, run=args.run)
+    sweep_block(args.tracker, args.source, params, args.model, args.seqmap, args.test_seqmap, args.mot_dir,
+                args.dets_dir, args.out, run=args.run, splits=args.splits)
 
 
 if __name__ == "__main__":

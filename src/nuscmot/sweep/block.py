@@ -7,8 +7,9 @@ format as the pipeline does, so a cell scores exactly what ``run_tracker`` + ``e
 would. A job per cell would pay Python's and Snakemake's start-up per cell, which dominates on
 short sequences.
 
-Leak-free by construction: :func:`check_tuning_split` refuses a seqmap that names any test scene
-(``splits.json`` from ``convert``) before anything of a sequence is read.
+Leak-free by construction: :func:`check_tuning_split` refuses a tuning seqmap that names any
+sequence of the test seqmap (and, on nuScenes data, any scene outside detector-val of
+``splits.json`` from ``convert``) before anything of a sequence is read.
 """
 
 from __future__ import annotations
@@ -32,8 +33,16 @@ from nuscmot.sweep.selection import SEQUENCE_METRICS
 log = logging.getLogger(__name__)
 
 
-def check_tuning_split(names: Sequence[str], splits_path: str | Path, seqmap: str | Path) -> None:
-    """Tuning reads no test scene: every sequence must be a detector-val scene (official train side)."""
+def check_tuning_split(names: Sequence[str], test_seqmap: str | Path, seqmap: str | Path,
+                       splits_path: str | Path | None = None) -> None:
+    """Tuning reads no test sequence: no sequence of ``seqmap`` is one of ``test_seqmap``; with
+    ``splits_path`` (nuScenes data: splits.json from convert) every one is a detector-val scene."""
+    leaked = sorted(set(names) & set(read_seqmap(test_seqmap)))
+    if leaked:
+        raise InputError(seqmap, f"lists test sequence(s) {', '.join(leaked[:5])} of {test_seqmap}: "
+                                 "tuning must never read the test split")
+    if splits_path is None:
+        return
     splits = read_json(splits_path, "scene splits (splits.json from convert)")
     leaked = sorted(set(names) & set(splits.get("test", [])))
     if leaked:
@@ -117,18 +126,20 @@ def run_block(tracker_name: str, params: Mapping[str, Any], model: str | None, n
     return out
 
 
-def sweep_block(tracker: str, source: str, params: Mapping[str, Any], model: str | None, seqmap: Path, splits: Path,
-                mot_dir: Path, dets_dir: Path, out: Path, run: str | None = None) -> list[dict[str, Any]]:
-    """Every grid cell of ``tracker`` on ``source`` detections of the tuning sequences (checked
-    to be tuning-split scenes); write the block JSON; return its rows. ``run``: the tracker
-    run's name (``trackssm-s1``: one block per training seed; default the tracker's)."""
+def sweep_block(tracker: str, source: str, params: Mapping[str, Any], model: str | None, seqmap: Path,
+                test_seqmap: Path, mot_dir: Path, dets_dir: Path, out: Path, run: str | None = None,
+                splits: Path | None = None) -> list[dict[str, Any]]:
+    """Every grid cell of ``tracker`` on ``source`` detections of the tuning sequences (checked:
+    none is a test sequence; with ``splits``, all are detector-val scenes); write the block JSON
+    (its ``split``: the tuning seqmap's stem); return its rows. ``run``: the tracker run's name
+    (``trackssm-s1``: one block per training seed; default the tracker's)."""
     names = read_seqmap(seqmap)
     if not names:
         raise InputError(seqmap, "seqmap lists no sequences")
-    check_tuning_split(names, splits, seqmap)
+    check_tuning_split(names, test_seqmap, seqmap, splits)
     t0 = time.perf_counter()
     rows = run_block(tracker, params, model, names, mot_dir, dets_dir)
-    write_json(out, {"tracker": tracker, "run": run or tracker, "source": source, "split": "tune", "sequences": names,
+    write_json(out, {"tracker": tracker, "run": run or tracker, "source": source, "split": Path(seqmap).stem, "sequences": names,
                      "rows": rows, "config_cell": config_cell(tracker, params)})
     log.info("%s on %s: %d cells on %d tuning sequences in %.1f s", tracker, source, len(rows), len(names),
              time.perf_counter() - t0)

@@ -32,6 +32,7 @@ from nuscmot.tracking.trackssm.model import BOX_NORMALISATION, ModelConfig, Trac
 FORMAT = "nuscmot-trackssm"
 VERSION = 2
 RATE_TOLERANCE = 0.05  # relative: nuScenes keyframes are 2 Hz on average, not exactly
+SIZE_TOLERANCE = 0.01  # relative, each side: cameras of one rig cropped a few pixels differently (KITTI)
 
 
 @dataclass(frozen=True)
@@ -112,11 +113,14 @@ def _read_payload(path: Path) -> dict[str, Any]:
 def geometry_mismatch(trained_on: TrainedOn, frame_rate: float, width: int, height: int) -> str | None:
     """What differs between a sequence (its ``seqinfo.ini`` frame rate and image size) and the
     model's training data, or None: a rate off by more than :data:`RATE_TOLERANCE` (relative),
-    a size the training data did not have."""
+    a size no training size is within :data:`SIZE_TOLERANCE` of on both sides (boxes are
+    normalised by the image size: KITTI's 1242x375 and 1238x374 are one camera, 800x450 and
+    1600x900 are not)."""
     problems = []
     if abs(frame_rate / trained_on.frame_rate - 1.0) > RATE_TOLERANCE:
         problems.append(f"frameRate {frame_rate:g} Hz but the TrackSSM model was trained at {trained_on.frame_rate:g} Hz")
-    if (width, height) not in trained_on.image_sizes:
+    if not any(abs(width / w - 1.0) <= SIZE_TOLERANCE and abs(height / h - 1.0) <= SIZE_TOLERANCE
+               for w, h in trained_on.image_sizes):
         sizes = ", ".join(f"{w}x{h}" for w, h in trained_on.image_sizes)
         problems.append(f"image size {width}x{height} but the TrackSSM model was trained on {sizes}")
     return "; ".join(problems) or None
