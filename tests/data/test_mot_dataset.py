@@ -91,3 +91,16 @@ def test_sweep_block_refuses_a_test_sequence_without_splits(fixture, tmp_path):
                           "--dets-dir", str(tmp_path), "--mot-dir", str(fixture), "--seqmap", str(tmp_path / "tune.txt"),
                           "--test-seqmap", str(fixture / "seqmaps" / "test.txt"), "--out", str(tmp_path / "b.json")])
     assert not (tmp_path / "b.json").exists()
+
+
+def test_without_poses_every_ego_axis_is_dropped_with_a_note():
+    from nuscmot.sweep.plan import without_ego_axes
+
+    cfg = {"sweep": {"grid": {"match_thresh": [0.8], "ego_compensation": [False, True]}},
+           "gap_ablation": {"ego_compensation": [False, True]}, "tracking": {"association": {"ego_compensation": True}}}
+    out, notes = without_ego_axes(cfg)
+    assert out["sweep"]["grid"] == {"match_thresh": [0.8]} and out["gap_ablation"]["ego_compensation"] == [False]
+    assert out["compare"]["ego_ablation"] is False and len(notes) == 3
+    assert out["tracking"]["association"]["ego_compensation"] is True  # explicit: tracking names the missing file
+    assert cfg["sweep"]["grid"]["ego_compensation"] == [False, True]  # the config given is left alone
+    assert without_ego_axes({"compare": {"ego_ablation": False}, "sweep": {"grid": {"match_thresh": [0.8]}}})[1] == []

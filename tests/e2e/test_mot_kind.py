@@ -157,3 +157,10 @@ def test_explicit_ego_compensation_without_poses_names_the_pose_file(tmp_path):
     assert proc.returncode != 0
     log = (tmp_path / "results" / "logs" / "track_public_kalman.log").read_text()
     assert f"{FIXTURE}/test-01/cam_pose.json" in log
+
+
+def test_lint_clean_on_mot_data(tmp_path):
+    write_config(tmp_path, mot_config(tmp_path))
+    proc = snakemake(tmp_path, "--lint", check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Lints for" not in proc.stdout + proc.stderr
