@@ -94,6 +94,8 @@ def test_the_ego_axis_is_skipped_with_a_note(completed):
     header = (workdir / "results" / "sweep" / "summary.csv").read_text().splitlines()[0].split(",")
     assert "ego_compensation" not in header and "match_thresh" in header
     assert not (workdir / "results" / "ego_flip").exists()
+    notes = json.loads((workdir / "results" / "sweep" / "best.json").read_text())["notes"]
+    assert any(n.startswith("sweep.grid.ego_compensation axis skipped") for n in notes)
 
 
 def test_tuning_never_read_a_test_sequence(completed):

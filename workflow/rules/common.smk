@@ -45,10 +45,13 @@ if NUSCENES and not (DATAROOT and VERSION):
         " dataroot and version (or set dataset.kind: mot)"
     )
 POSES = NUSCENES or MOT.has_poses()  # convert writes every sequence's cam_pose.json
+EGO_NOTES = (
+    []
+)  # what was skipped for want of poses (also recorded in the sweep's best.json)
 if not POSES:  # no ego-motion compensation to sweep or ablate: said once, at load
-    _config, _notes = without_ego_axes(config)
+    _config, EGO_NOTES = without_ego_axes(config)
     config.update(_config)
-    for _note in _notes:
+    for _note in EGO_NOTES:
         print(f"note: {_note}", file=sys.stderr)
 
 try:  # slices that decide which jobs exist: read through their dataclasses (their defaults)
@@ -301,6 +304,7 @@ def source_weights(wildcards):
 def source_json(wildcards):
     """The source's entry of the detections slice, as ``infer --source`` reads it."""
     entry = dataclasses.asdict(DETECTIONS[wildcards.source])
+    entry.pop("pattern")  # a files source's key: a checkpoint's command line stays as it was
     return canonical_json(entry)
 
 

@@ -116,7 +116,11 @@ rule sweep_tracking:
     conda:
         "../../envs/evaluation.yaml"
     params:
-        cfg=slice_json("sweep", trackers=TRACKERS),
+        cfg=slice_json(
+            "sweep",
+            trackers=TRACKERS,
+            **({"notes": EGO_NOTES} if EGO_NOTES else {}),
+        ),
     shell:
         ANNOUNCE
         + "python -m nuscmot.stages.sweep_tracking --params {params.cfg:q} --blocks {input.blocks:q}"

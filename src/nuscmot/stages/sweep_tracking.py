@@ -4,7 +4,8 @@ heatmaps per pair of a model's grid keys.
 
 Each block is a ``sweep_block`` output (every cell of one motion model on one detection source).
 
-    python -m nuscmot.stages.sweep_tracking --params '{"cfg": <sweep slice>, "trackers": [...]}' \
+    python -m nuscmot.stages.sweep_tracking --params '{"cfg": <sweep slice>, "trackers": [...]
+        [, "notes": ["what the workflow left out of the grid, and why"]]}' \
         --blocks F [F ...] --out-csv F --out-best F --heatmaps-dir DIR
 """
 
@@ -15,6 +16,7 @@ from typing import Sequence
 
 from nuscmot.common import cli
 from nuscmot.common.config import from_dict
+from nuscmot.common.errors import InputError
 from nuscmot.sweep.summary import SweepConfig
 
 SLICES = {"sweep": SweepConfig}
@@ -32,7 +34,11 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     from nuscmot.sweep.tuning import summarise_sweep
 
-    summarise_sweep(cfg, cli.tracker_names(params), args.blocks, args.out_csv, args.out_best, args.heatmaps_dir)
+    notes = params.get("notes") or []
+    if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
+        raise InputError("--params", f"notes must be a list of strings, got {notes!r}", key="notes")
+    summarise_sweep(cfg, cli.tracker_names(params), args.blocks, args.out_csv, args.out_best, args.heatmaps_dir,
+                    notes=notes)
 
 
 if __name__ == "__main__":
