@@ -304,7 +304,8 @@ def source_weights(wildcards):
 def source_json(wildcards):
     """The source's entry of the detections slice, as ``infer --source`` reads it."""
     entry = dataclasses.asdict(DETECTIONS[wildcards.source])
-    entry.pop("pattern")  # a files source's key: a checkpoint's command line stays as it was
+    # pattern: a files source's key (a checkpoint's command line stays as it was)
+    entry.pop("pattern")
     return canonical_json(entry)
 
 
