@@ -4,6 +4,8 @@
 # Targets:  synth · convert · train · evaluate_detector · detections · trackssm_models ·
 #           sweep_tracking · track · evaluate_tracking · compare_idsw ·
 #           finetune_effect · gallery · report_summary · all · gap_ablation · pretrain_detector
+# (dataset.kind: mot tracks a MOTChallenge-layout folder in place: no synth, convert, detector
+# or nuScenes-image targets; `all` is the sweep, tracking, evaluation and comparison)
 #
 # Every job is a thin shell over one `python -m nuscmot.stages.<rule>` entry point (a variant
 # rule runs its base rule's stage) and gets exactly its own config slice through `params:`
@@ -25,12 +27,17 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/report.smk"
 
 
+refuse_nuscenes_targets(
+    sys.argv[1:]
+)  # (targets are not known to the Snakefile otherwise)
+
+
 rule all:
     default_target: True
     input:
-        OUT.detector_metrics_json,
+        OUT.detector_metrics_json if NUSCENES else [],
         OUT.compare_csv,
-        REPORT_OUT.summary,
+        REPORT_OUT.summary if NUSCENES else [],
         expand(REPORT_OUT.switches, source=SOURCE_RUNS),
         OUT.sweep_best if use_tuned() else [],
         OUT.finetune_md if FINETUNE_SOURCES else [],
@@ -60,7 +67,13 @@ rule evaluate_tracking:
 
 
 include: "workflow/rules/data.smk"
-include: "workflow/rules/detector.smk"
+
+
+if NUSCENES:  # the detector trains and runs on nuScenes images
+
+    include: "workflow/rules/detector.smk"
+
+
 include: "workflow/rules/tracking.smk"
 include: "workflow/rules/evaluation.smk"
 include: "workflow/rules/sweep.smk"

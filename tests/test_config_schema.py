@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from nuscmot.common.config import from_dict
+from nuscmot.common.dataset import DatasetConfig, MotData
 from nuscmot.data.convert import ConvertConfig
 from nuscmot.synthetic.config import LightingMix, SynthConfig
 from nuscmot.detector.config import DetectorConfig, EvalConfig, InferConfig
@@ -30,6 +31,8 @@ from support.schema import ListsOf, MappingOf, Schemas, slice_problems
 # config path of a slice -> its dataclass (ListsOf: a grid of lists of the dataclass's values;
 # MappingOf: named values, each a slice of the dataclass)
 SLICES = {
+    ("dataset",): DatasetConfig,
+    ("dataset", "mot"): MotData,
     ("synth",): SynthConfig,
     ("synth", "lighting"): LightingMix,
     ("convert",): ConvertConfig,
@@ -54,12 +57,13 @@ SLICES = {
 # the keys and objects of the schema that no dataclass holds, and who reads them
 NOT_DATACLASS = {
     ("results",): "a folder: the Snakefile's",
-    ("dataset",): "dataroot and version: the Snakefile's",
     ("tracking",): "sources and trackers: the Snakefile's; its slices are above",
     ("tracking", "motion"): "one slice per motion model (above)",
     ("sweep", "motion"): "one grid per motion model (above)",
     ("pretrain",): "paths: the pretrain rules'; its synth/convert/detector are the slices above",
 }
+# slices the Snakefile alone reads (they decide which jobs exist; no stage gets them whole)
+WORKFLOW_SLICES = {("dataset",)}
 ELSEWHERE = {**SLICES, **dict.fromkeys(NOT_DATACLASS)}
 DATACLASS_SLICES = sorted(p for p, spec in SLICES.items() if not isinstance(spec, (ListsOf, MappingOf)))
 
@@ -74,7 +78,7 @@ def test_the_stages_declare_exactly_these_slices():
     in a parent's dataclass and the sweep's grids of them."""
     declared = {tuple(key.split(".")): cls for key, cls in config_slices().items()}
     nested = {p for p in DATACLASS_SLICES if p[:-1] in SLICES}  # a field of its parent's dataclass
-    assert declared == {p: SLICES[p] for p in DATACLASS_SLICES if p not in nested}
+    assert declared == {p: SLICES[p] for p in DATACLASS_SLICES if p not in nested | WORKFLOW_SLICES}
 
 
 @pytest.mark.parametrize("path", sorted(SLICES), ids=".".join)
@@ -133,7 +137,7 @@ def _at(config: dict, path) -> dict | None:
     return config
 
 
-@pytest.mark.parametrize("config_file", ["config.yaml", "tests/configs/tiny.yaml"])
+@pytest.mark.parametrize("config_file", ["config.yaml", "tests/configs/tiny.yaml", "tests/configs/mot_tiny.yaml"])
 def test_shipped_configs_build_every_slice(repo_root, config_file):
     config = yaml.safe_load((repo_root / config_file).read_text())
     for path in DATACLASS_SLICES:

@@ -117,3 +117,21 @@ def test_entry_point_prints_one_line(case):
     assert errors == [f"error: {case['src'] / 'scene-a.txt'}:1: detection score 1.5 is outside [0, 1], the range of "
                       "every tracking threshold (a detector that emits logits needs tracking.score_transform.kind: "
                       "sigmoid)"]
+
+
+def test_motchallenge_layout_files_by_pattern_and_configured_classes(repo_root, tmp_path):
+    """``--pattern '{seq}/det/det.txt'`` reads a MOTChallenge folder in place; the class column is
+    checked against the dataset's classes, named in the message."""
+    fixture = repo_root / "tests" / "fixtures" / "mot_tiny"
+    params = {"score_transform": None, "num_classes": 2, "classes": ["pedestrian", "car"]}
+    args = ["--src-dir", str(fixture), "--pattern", "{seq}/det/det.txt", "--mot-dir", str(fixture),
+            "--seqmap", str(fixture / "seqmaps" / "test.txt")]
+    check_detections.main(["--params", json.dumps(params), *args, "--out-dir", str(tmp_path / "out")])
+    for name in ("test-01", "test-02"):
+        assert (tmp_path / "out" / f"{name}.txt").read_bytes() == (fixture / name / "det" / "det.txt").read_bytes()
+    one = {**params, "num_classes": 1, "classes": ["pedestrian"]}
+    with pytest.raises(InputError, match=r"test-01/det/det.txt:\d+: unknown class 2 \(classes are 1..1: pedestrian\)"):
+        check_detections.main(["--params", json.dumps(one), *args, "--out-dir", str(tmp_path / "out1")])
+    with pytest.raises(InputError, match=r"--pattern: must contain \{seq\}"):
+        check_detections.main(["--params", json.dumps(params), *args[:2], "--pattern", "det.txt", *args[4:],
+                               "--out-dir", str(tmp_path / "out2")])

@@ -3,29 +3,57 @@
 import dataclasses
 import json
 import os
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 R = config["results"]
-DATAROOT = config["dataset"]["dataroot"]
-VERSION = config["dataset"]["version"]
+DATAROOT = config["dataset"].get("dataroot", "")
+VERSION = config["dataset"].get("version", "")
 TRACKERS = config["tracking"]["trackers"]
 SOURCES = config["tracking"]["sources"]  # (the schema's default when unset)
 SRC = Path(workflow.basedir) / "src" / "nuscmot"
 
 # the package is installed (make install); code inputs come from its import graph
 from nuscmot.common.config import from_dict
+from nuscmot.common.dataset import DatasetConfig, mot_layout
 from nuscmot.common.errors import InputError
 from nuscmot.common.imports import closure_files
 from nuscmot.common.runs import parse_source_run, parse_tracker_run, run_regex
 from nuscmot.common.runs import source_runs, tracker_runs
 from nuscmot.common.sources import detection_sources
 from nuscmot.evaluation.compare import CompareConfig
-from nuscmot.sweep.plan import canonical_json
+from nuscmot.sweep.plan import canonical_json, without_ego_axes
 from nuscmot.evaluation.finetune_effect import FinetuneEffectConfig
 from nuscmot.tracking.gt_detections import DegradeConfig
 from nuscmot.tracking.models import foreign_modules, learned
 from nuscmot.tracking.trackssm.train import TrainConfig as TrackSSMTrainConfig
+
+# The data: nuScenes (convert lays it out below results/) or a MOTChallenge-layout folder
+# read in place (dataset.kind: mot; its folder and seqmaps are checked now, before any job).
+try:
+    DATASET = from_dict(DatasetConfig, config["dataset"], where="dataset")
+    MOT = mot_layout(DATASET) if DATASET.kind == "mot" else None
+except InputError as exc:
+    config_error(f": {exc}")
+NUSCENES = MOT is None
+_missing = [k for k in ("convert", "detector", "infer") if NUSCENES and k not in config]
+if _missing:  # (as the schema words it)
+    config_error(f" at <top level>: '{_missing[0]}' is a required property")
+if NUSCENES and not (DATAROOT and VERSION):
+    config_error(
+        f" at dataset.{'version' if DATAROOT else 'dataroot'}: a nuscenes dataset needs"
+        " dataroot and version (or set dataset.kind: mot)"
+    )
+POSES = NUSCENES or MOT.has_poses()  # convert writes every sequence's cam_pose.json
+EGO_NOTES = (
+    []
+)  # what was skipped for want of poses (also recorded in the sweep's best.json)
+if not POSES:  # no ego-motion compensation to sweep or ablate: said once, at load
+    _config, EGO_NOTES = without_ego_axes(config)
+    config.update(_config)
+    for _note in EGO_NOTES:
+        print(f"note: {_note}", file=sys.stderr)
 
 try:  # slices that decide which jobs exist: read through their dataclasses (their defaults)
     COMPARE = from_dict(CompareConfig, config.get("compare"), where="compare")
@@ -49,11 +77,43 @@ if _unknown:
 
 for _name in SOURCES:
     _src = DETECTIONS[_name]
+    if MOT and _src.kind == "checkpoint":
+        config_error(
+            f" at detections.{_name}: a checkpoint source needs nuScenes images"
+            " (dataset.kind: mot tracks files and gt sources)"
+        )
     _path = _src.checkpoint if _src.kind == "checkpoint" else _src.dir
     if _src.kind != "gt" and _path != "train" and not Path(_path).exists():
         config_error(
             f" at detections.{_name}: {_path}: no such "
             f"{'file' if _src.kind == 'checkpoint' else 'folder'}"
+        )
+
+
+# targets that need nuScenes data (its images, convert's COCO sets, the trained detector)
+NUSCENES_TARGETS = (
+    "synth",
+    "convert",
+    "train",
+    "evaluate_detector",
+    "infer",
+    "finetune_effect",
+    "gallery",
+    "report_summary",
+    "pretrain_detector",
+)
+
+
+def refuse_nuscenes_targets(args):
+    """A target asked for by name (a word of the command line) that a mot dataset cannot
+    build: one line, exit 1 (Snakemake's own error would be a missing input of convert's).
+    """
+    asked = [a for a in args if a in NUSCENES_TARGETS]
+    if MOT and asked:
+        config_error(
+            f" at dataset.kind: target {asked[0]} needs nuScenes data (dataset.kind: mot"
+            " builds sweep_tracking, detections, trackssm_models, track, evaluate_tracking,"
+            " compare_idsw, gap_ablation, all)"
         )
 
 
@@ -131,6 +191,16 @@ OUT = SimpleNamespace(
     logs=f"{R}/logs",
     benchmarks=f"{R}/benchmarks",
 )
+if MOT:  # the configured folder and seqmaps in place of convert's outputs
+    OUT.mot_dir = OUT.mot_tune = MOT.root
+    OUT.seqmap = DATASET.mot.test_seqmap
+    OUT.seqmap_tune = DATASET.mot.tune_seqmap
+    OUT.seqmap_train = DATASET.mot.train_seqmap
+    if "trackssm" in TRACKERS and not MOT.train:
+        config_error(
+            " at tracking.trackers: trackssm needs dataset.mot.train_seqmap"
+            " (the sequences whose GT trains it)"
+        )
 
 
 # One console line per job, the first thing its shell does (the default profile sets
@@ -198,7 +268,7 @@ def pretrained_input():
     """The pretrained checkpoint as an input of `train` (replacing it retrains). A configured
     but absent file stops the workflow when it loads, before any job (or state) is touched;
     an empty path is a scratch run (the trainer demands detector.allow_scratch)."""
-    path = config["detector"]["pretrained"]
+    path = config["detector"]["pretrained"] if NUSCENES else ""
     if not path:
         return []
     if not Path(path).is_file():
@@ -235,19 +305,32 @@ def source_weights(wildcards):
 def source_json(wildcards):
     """The source's entry of the detections slice, as ``infer --source`` reads it."""
     entry = dataclasses.asdict(DETECTIONS[wildcards.source])
+    # pattern: a files source's key (a checkpoint's command line stays as it was)
+    entry.pop("pattern")
     return canonical_json(entry)
 
 
 def source_files(wildcards):
     """A files source's detection files: inputs one by one, so an edited file reruns it."""
-    folder = Path(DETECTIONS[wildcards.source].dir)
-    return [str(p) for p in sorted(folder.glob("*.txt"))]
+    source = DETECTIONS[wildcards.source]
+    files = Path(source.dir).glob(source.pattern.replace("{seq}", "*"))
+    return [str(p) for p in sorted(files)]
+
+
+def source_pattern(wildcards):
+    """``--pattern`` of a files source whose files are not ``<seq>.txt``."""
+    pattern = DETECTIONS[wildcards.source].pattern
+    return "" if pattern == "{seq}.txt" else f"--pattern '{pattern}'"
 
 
 def check_params():
+    """check_detections' params: the score transform and the dataset's classes (the class
+    column holds 1..N): nuScenes' converted classes, or dataset.mot.classes."""
+    classes = list(DATASET.mot.classes) if MOT else config["convert"]["classes"]
     value = {
         "score_transform": config["tracking"].get("score_transform"),
-        "num_classes": 7,
+        "num_classes": len(classes),
+        **({"classes": classes} if MOT else {}),
     }
     return canonical_json(value)
 
@@ -275,7 +358,7 @@ def per_run(pattern, sources=None, trackers=None):
 
 
 def ego_ablation():
-    return COMPARE.ego_ablation
+    return COMPARE.ego_ablation  # off for data without camera poses (without_ego_axes)
 
 
 def use_tuned():
@@ -379,16 +462,21 @@ def tracker_params(wildcards):
 
 
 def tune_inputs(wildcards):
-    """A block's inputs: the tuning split (never a test scene: sweep_block refuses any sequence
-    the test seqmap lists), its detections, the run's model."""
+    """A block's inputs: the tuning split, its detections, the run's model, the test seqmap
+    (no tuning sequence may be on it) and, on nuScenes data, splits.json (all detector-val).
+    """
     return {
         "dets": tune_detections_dir(wildcards.source),
         "mot_dir": OUT.mot_tune,
         "seqmap": OUT.seqmap_tune,
         "test_seqmap": OUT.seqmap,
-        "splits": OUT.splits,
+        **({"splits": OUT.splits} if NUSCENES else {}),
         **model_input(wildcards.tracker),
     }
+
+
+def splits_arg(wildcards, input):
+    return f"--splits {input.splits}" if "splits" in input.keys() else ""
 
 
 def pick_params(wildcards):

@@ -92,7 +92,7 @@ rule gallery:
         switches=expand(REPORT_OUT.switches, source=REF_SOURCE_RUNS),
         mot_dir=OUT.mot_dir,
         seqmap=OUT.seqmap,
-        dataroot=DATAROOT,
+        dataroot=DATAROOT if NUSCENES else [],  # (mot data: a refused target)
         code=code("gallery"),
     output:
         strips=report(

@@ -1,6 +1,6 @@
 # Sweeps and ablations over the tracking stage:
-#   snakemake sweep_tracking  on the tuning split (CAM_FRONT of the detector-val scenes, never a
-#                             test scene): association grid x each motion model's own keys, one
+#   snakemake sweep_tracking  on the tuning split (CAM_FRONT of the detector-val scenes, or
+#                             dataset.mot.tune_seqmap; never a test sequence): association grid x each motion model's own keys, one
 #                             block job per (detection source, motion model) evaluating all its
 #                             cells in-process; summary, best cell per source and model
 #                             (best.json, used by `run_tracker` when compare.use_tuned), IDSW heatmaps
@@ -62,13 +62,13 @@ rule sweep_block:
         model=lambda wildcards, input: (
             f"--model {input.model}" if "model" in input.keys() else ""
         ),
+        splits=splits_arg,
     shell:
         ANNOUNCE
         + "python -m nuscmot.stages.sweep_block --params {params.cfg:q} --tracker {params.motion}"
         " --run {wildcards.tracker} --source {wildcards.source} --dets-dir {input.dets:q}"
         " --mot-dir {input.mot_dir:q} --seqmap {input.seqmap:q} --test-seqmap {input.test_seqmap:q}"
-        " --splits {input.splits:q}"
-        " {params.model} --out {output:q} > {log:q} 2>&1"
+        " {params.splits} {params.model} --out {output:q} > {log:q} 2>&1"
 
 
 rule pick_tuned:
@@ -116,7 +116,11 @@ rule sweep_tracking:
     conda:
         "../../envs/evaluation.yaml"
     params:
-        cfg=slice_json("sweep", trackers=TRACKERS),
+        cfg=slice_json(
+            "sweep",
+            trackers=TRACKERS,
+            **({"notes": EGO_NOTES} if EGO_NOTES else {}),
+        ),
     shell:
         ANNOUNCE
         + "python -m nuscmot.stages.sweep_tracking --params {params.cfg:q} --blocks {input.blocks:q}"

@@ -62,10 +62,11 @@ rule check_detections:
     params:
         cfg=check_params(),
         src=lambda wildcards: DETECTIONS[wildcards.source].dir,
+        pattern=source_pattern,
     shell:
         ANNOUNCE
         + "python -m nuscmot.stages.check_detections --params {params.cfg:q} --src-dir {params.src:q}"
-        " --mot-dir {input.mot_dir:q} --seqmap {input.seqmap:q} --out-dir {output:q} > {log:q} 2>&1"
+        " {params.pattern} --mot-dir {input.mot_dir:q} --seqmap {input.seqmap:q} --out-dir {output:q} > {log:q} 2>&1"
 
 
 use rule check_detections as check_detections_tune with:

@@ -9,8 +9,10 @@ Each source has one kind:
   file, a bare ``{"model": state_dict}``) is built from ``model`` and ``input_size``;
   ``class_map: coco`` maps an 80-class COCO head to our classes.
 - ``gt``: GT-derived detections (``gt_detections``).
-- ``files``: a folder of MOT detection files, one ``<seq>.txt`` per sequence, from any
-  detector (checked by ``check_detections`` before tracking).
+- ``files``: a folder of MOT detection files, one per sequence, from any detector (checked by
+  ``check_detections`` before tracking): ``<dir>/<pattern>`` with ``{seq}`` the sequence name,
+  ``{seq}.txt`` by default, ``{seq}/det/det.txt`` for a MOTChallenge-layout folder. The class
+  column must hold 1..N, N the number of classes of the dataset (nuScenes: 7).
 
 Torch- and numpy-free: the Snakefile reads the slice when it is parsed.
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Mapping
 
 from nuscmot.common.cli import json_arg
@@ -37,7 +40,7 @@ NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 KIND_KEYS = {
     "checkpoint": (("checkpoint",), ("sha256", "class_map", "model", "input_size")),
     "gt": ((), ()),
-    "files": (("dir",), ()),
+    "files": (("dir",), ("pattern",)),
 }
 
 
@@ -51,7 +54,12 @@ class DetectionSource:
     class_map: str = limited("none", enum=CLASS_MAPS)  # coco: an 80-class COCO head mapped to our classes
     model: str = limited("", enum=MODELS)  # YOLOX size of a checkpoint without model_config
     input_size: tuple[int, ...] = limited((), maxItems=2, items={"minimum": 32, "multipleOf": 32})  # (h, w) of one
-    dir: str = ""  # files: the folder of <seq>.txt MOT detection files
+    dir: str = ""  # files: the folder of MOT detection files
+    pattern: str = limited("{seq}.txt", pattern="\\{seq\\}")  # files: each sequence's file below dir
+
+    def file_of(self, seq: str) -> str:
+        """A files source's detection file of sequence ``seq``."""
+        return str(Path(self.dir) / self.pattern.replace("{seq}", seq))
 
     def to_json(self) -> dict[str, Any]:
         """The entry as config.yaml spells it (what ``infer --source`` takes)."""

@@ -13,6 +13,7 @@ stage                  calls
 =====================  ================================================================
 synth                  :func:`nuscmot.synthetic.generate`
 convert                :func:`nuscmot.data.convert.convert`
+mot_trajectories       :func:`nuscmot.data.mot_trajectories.write_mot_trajectories`
 train                  :func:`nuscmot.detector.trainer.train`
 evaluate_detector      :func:`nuscmot.detector.evaluate.evaluate_checkpoint`
 infer                  :func:`nuscmot.detector.infer.infer`

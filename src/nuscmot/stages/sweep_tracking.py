@@ -6,7 +6,8 @@ Each block is a ``sweep_block`` output (every cell of one motion model on one de
 ``best.json``'s ``split`` is the tuning seqmap's name they all record (blocks tuned on different
 seqmaps are refused).
 
-    python -m nuscmot.stages.sweep_tracking --params '{"cfg": <sweep slice>, "trackers": [...]}' \
+    python -m nuscmot.stages.sweep_tracking --params '{"cfg": <sweep slice>, "trackers": [...]
+        [, "notes": ["what the workflow left out of the grid, and why"]]}' \
         --blocks F [F ...] --out-csv F --out-best F --heatmaps-dir DIR
 """
 
@@ -17,6 +18,7 @@ from typing import Sequence
 
 from nuscmot.common import cli
 from nuscmot.common.config import from_dict
+from nuscmot.common.errors import InputError
 from nuscmot.sweep.summary import SweepConfig
 
 SLICES = {"sweep": SweepConfig}
@@ -34,7 +36,11 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     from nuscmot.sweep.tuning import summarise_sweep
 
-    summarise_sweep(cfg, cli.tracker_names(params), args.blocks, args.out_csv, args.out_best, args.heatmaps_dir)
+    notes = params.get("notes") or []
+    if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
+        raise InputError("--params", f"notes must be a list of strings, got {notes!r}", key="notes")
+    summarise_sweep(cfg, cli.tracker_names(params), args.blocks, args.out_csv, args.out_best, args.heatmaps_dir,
+                    notes=notes)
 
 
 if __name__ == "__main__":

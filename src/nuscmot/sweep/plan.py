@@ -26,6 +26,30 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
+def without_ego_axes(config: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The config with every ego-motion axis off, for data without camera poses: the sweep
+    grid's ``ego_compensation`` axis and ``gap_ablation.ego_compensation`` reduced to false,
+    ``compare.ego_ablation`` off; and one note per change (what was skipped and why). An
+    explicit ``tracking.association.ego_compensation: true`` is left alone: tracking then
+    stops naming the missing pose file."""
+    config = json.loads(json.dumps(config))  # a deep copy of plain config values
+    why = "the data has no camera poses (cam_pose.json)"
+    notes = []
+    grid = ((config.get("sweep") or {}).get("grid") or {})
+    if ablation.EGO_KEY in grid:
+        del grid[ablation.EGO_KEY]
+        notes.append(f"sweep.grid.ego_compensation axis skipped: {why}")
+    gap = config.get("gap_ablation") or {}
+    if True in (gap.get(ablation.EGO_KEY) or ()):
+        gap[ablation.EGO_KEY] = [False]
+        notes.append(f"gap_ablation.ego_compensation reduced to [false]: {why}")
+    compare = config.setdefault("compare", {})
+    if compare.get("ego_ablation", True):
+        compare["ego_ablation"] = False
+        notes.append(f"compare.ego_ablation skipped (no ego-compensation on/off table): {why}")
+    return config, notes
+
+
 class SweepPlan:
     """Cells of ``sweep.grid`` and levels of ``gap_ablation`` for one config.
 
