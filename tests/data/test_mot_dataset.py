@@ -86,7 +86,7 @@ def test_trajectories_keep_identities_and_time(fixture, tmp_path):
 def test_sweep_block_refuses_a_test_sequence_without_splits(fixture, tmp_path):
     (tmp_path / "tune.txt").write_text("name\ntune-01\ntest-02\n")
     params = {"cells": [{"name": "match_thresh~0.8", "values": {"match_thresh": 0.8}}]}
-    with pytest.raises(InputError, match=r"lists test sequence\(s\) test-02 of .*test.txt: tuning must never read"):
+    with pytest.raises(InputError, match=r"lists test sequence\(s\) test-02 \(in .*test.txt\): tuning must never read"):
         sweep_block.main(["--params", json.dumps(params), "--tracker", "kalman", "--source", "public",
                           "--dets-dir", str(tmp_path), "--mot-dir", str(fixture), "--seqmap", str(tmp_path / "tune.txt"),
                           "--test-seqmap", str(fixture / "seqmaps" / "test.txt"), "--out", str(tmp_path / "b.json")])

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from nuscmot.common.errors import InputError
-from nuscmot.common.mot import check_rows, read_dets, read_mot, read_seqinfo
+from nuscmot.common.mot import check_rows, line_of_row, read_dets, read_mot, read_seqinfo
 from nuscmot.evaluation.ignore import IgnoreRules
 
 
@@ -40,6 +40,10 @@ def load_gt(mot_dir: str | Path, name: str, rules: IgnoreRules = IgnoreRules()) 
     path = gt_path(mot_dir, name)
     rows = read_mot(path, "gt")
     check_rows(path, rows, info.length, unique_ids=True, exempt=rules.ignored(rows) if len(rows) else None)
+    unnamed = np.flatnonzero((rows[:, 1] < 0) & (rows[:, 6] != 0)) if len(rows) else []
+    if len(unnamed):  # KITTI's DontCare rows carry id -1: they must be zero-marked
+        raise InputError(path, f"a GT row without an identity (id {int(rows[unnamed[0], 1])}) must be an "
+                               "ignore row (conf 0)", line=line_of_row(path, int(unnamed[0])))
     return GroundTruth(name=name, length=info.length, rows=rows, path=path)
 
 

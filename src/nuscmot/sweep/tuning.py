@@ -161,9 +161,10 @@ def pick_per_tracker(cfg: SweepConfig, rows: list[dict[str, Any]]) -> dict[str, 
 
 
 def summarise_sweep(cfg: SweepConfig, trackers: list[str], blocks: Sequence[Path], out_csv: Path, out_best: Path,
-                    heatmaps_dir: Path) -> dict[str, dict[str, Any]]:
-    """The sweep's summary table, best.json (the chosen cell per source and motion model) and
-    the IDSW heatmaps; returns the best cells."""
+                    heatmaps_dir: Path, notes: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
+    """The sweep's summary table, best.json (the chosen cell per source and motion model; with
+    ``notes``, what the workflow left out of the grid and why) and the IDSW heatmaps; returns
+    the best cells."""
     keys, rows = collect(cfg, trackers, blocks)
     sources = list(dict.fromkeys(r["source"] for r in rows))
     best = {s: pick_per_tracker(cfg, [r for r in rows if r["source"] == s]) for s in sources}
@@ -171,7 +172,8 @@ def summarise_sweep(cfg: SweepConfig, trackers: list[str], blocks: Sequence[Path
     with atomic_dir(heatmaps_dir) as tmp:
         for s in sources:
             write_heatmaps(tmp, cfg, s, [r for r in rows if r["source"] == s], best[s])
-    write_json(out_best, best_report(cfg, best, tuning_split(blocks)))
+    report = best_report(cfg, best, tuning_split(blocks))
+    write_json(out_best, {**report, **({"notes": list(notes)} if notes else {})})
     for s, per in best.items():
         for tracker, b in per.items():
             r = b["row"]
