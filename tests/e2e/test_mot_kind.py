@@ -85,6 +85,9 @@ def test_tracked_tuned_and_evaluated_without_convert(completed):
     kalman = list(csv.DictReader((res / "metrics" / "public" / "kalman.csv").open()))
     overall = next(r for r in kalman if r["sequence"] == "OVERALL")
     assert int(overall["ignored_gt"]) > 0  # the DontCare / conf-0 rows are ignored, not missed
+    classes = json.loads((res / "metrics" / "public" / "kalman.json").read_text())["classes"]
+    assert set(classes) == set(cfg["dataset"]["mot"]["classes"])  # named after the dataset's classes, not nuScenes'
+    assert json.loads((res / "sweep" / "best.json").read_text())["split"] == "tune"  # the tuning seqmap's stem
 
 
 def test_the_ego_axis_is_skipped_with_a_note(completed):

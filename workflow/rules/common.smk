@@ -323,10 +323,16 @@ def source_pattern(wildcards):
     return "" if pattern == "{seq}.txt" else f"--pattern '{pattern}'"
 
 
+def class_names():
+    """The dataset's classes, the names of the class column's values 1..N: nuScenes'
+    converted classes, or dataset.mot.classes."""
+    return list(DATASET.mot.classes) if MOT else list(config["convert"]["classes"])
+
+
 def check_params():
     """check_detections' params: the score transform and the dataset's classes (the class
-    column holds 1..N): nuScenes' converted classes, or dataset.mot.classes."""
-    classes = list(DATASET.mot.classes) if MOT else config["convert"]["classes"]
+    column holds 1..N)."""
+    classes = class_names()
     value = {
         "score_transform": config["tracking"].get("score_transform"),
         "num_classes": len(classes),

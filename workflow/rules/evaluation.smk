@@ -22,11 +22,12 @@ rule evaluate_tracker:
     params:
         cfg=slice_json("evaluation"),
         motion=model_name,
+        classes=canonical_json(class_names()),
     shell:
         ANNOUNCE
         + "python -m nuscmot.stages.evaluate_tracker --params {params.cfg:q} --tracker {params.motion}"
         " --results {input.results:q} --mot-dir {input.mot_dir:q} --seqmap {input.seqmap:q}"
-        " --out-csv {output.csv:q} --out-json {output.json:q} > {log:q} 2>&1"
+        " --classes {params.classes:q} --out-csv {output.csv:q} --out-json {output.json:q} > {log:q} 2>&1"
 
 
 use rule evaluate_tracker as evaluate_tracker_ego with:

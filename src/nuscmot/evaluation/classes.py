@@ -10,7 +10,7 @@ ones. Written by ``evaluate_tracker`` under ``"classes"`` in its metrics JSON.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -24,23 +24,27 @@ CLASS_METRICS = {"num_switches": "IDSW", "mota": "MOTA", "idf1": "IDF1", "num_ob
 _INTS = {"IDSW", "num_objects", "num_predictions", "FP", "FN"}
 
 
-def class_name(class_id: int) -> str:
-    """The project class of a 1-based class id (its number where it is not one of them)."""
-    return CLASSES[class_id - 1] if 1 <= class_id <= len(CLASSES) else str(class_id)
+def class_name(class_id: int, classes: Sequence[str] = CLASSES) -> str:
+    """The name of a 1-based class id in ``classes`` (the dataset's: nuScenes' seven, or
+    ``dataset.mot.classes``); its number where it is not one of them."""
+    return classes[class_id - 1] if 1 <= class_id <= len(classes) else str(class_id)
 
 
-def class_ids(loaded: Mapping[str, tuple[np.ndarray, np.ndarray, int]]) -> list[int]:
-    """Every project class, and any other class id found in the GT."""
-    found = {int(c) for gt, _, _ in loaded.values() for c in np.unique(gt[:, 7])}
-    return sorted(found | set(range(1, len(CLASSES) + 1)))
+def class_ids(loaded: Mapping[str, tuple[np.ndarray, np.ndarray, int]], cfg: EvaluationConfig,
+              classes: Sequence[str] = CLASSES) -> list[int]:
+    """Every class of ``classes``, and any other class id of an evaluated (not ignored) GT row."""
+    found = {int(c) for gt, _, _ in loaded.values() for c in np.unique(gt[~cfg.ignore_rules.ignored(gt), 7])}
+    return sorted(found | set(range(1, len(classes) + 1)))
 
 
-def class_table(loaded: Mapping[str, tuple[np.ndarray, np.ndarray, int]], cfg: EvaluationConfig) -> dict[str, Any]:
+def class_table(loaded: Mapping[str, tuple[np.ndarray, np.ndarray, int]], cfg: EvaluationConfig,
+                classes: Sequence[str] = CLASSES) -> dict[str, Any]:
     """``{class: {"sequences": {seq: row}, "overall": row}}`` (rows keyed by the
-    :data:`CLASS_METRICS` columns) from each sequence's ``(gt_rows, result_rows, length)``."""
+    :data:`CLASS_METRICS` columns) from each sequence's ``(gt_rows, result_rows, length)``;
+    ``classes``: the names of class ids 1..N."""
     names = list(loaded)
     out = {}
-    for cid in class_ids(loaded):
+    for cid in class_ids(loaded, cfg, classes):
         evs = []
         for name in names:
             gt, hyp, length = loaded[name]
@@ -48,5 +52,5 @@ def class_table(loaded: Mapping[str, tuple[np.ndarray, np.ndarray, int]], cfg: E
         table = motmetrics_compat.summarize(evs, names, list(CLASS_METRICS))
         rows = {n: {col: clean_number(table.loc[n][mm], col in _INTS) for mm, col in CLASS_METRICS.items()}
                 for n in names + ["OVERALL"]}
-        out[class_name(cid)] = {"sequences": {n: rows[n] for n in names}, "overall": rows["OVERALL"]}
+        out[class_name(cid, classes)] = {"sequences": {n: rows[n] for n in names}, "overall": rows["OVERALL"]}
     return out

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from nuscmot.common.errors import InputError
 from nuscmot.common.io import write_csv, write_json
@@ -18,6 +18,7 @@ from nuscmot.evaluation.metrics import (
     EvaluationConfig,
     evaluate_many,
 )
+from nuscmot.data.classes import CLASSES
 from nuscmot.evaluation.classes import class_table
 from nuscmot.evaluation.sequences import load_gt, load_results
 
@@ -62,9 +63,9 @@ def report(tracker: str, cfg: EvaluationConfig, rows: dict[str, dict[str, Any]],
 
 
 def write_tracker_metrics(tracker: str, cfg: EvaluationConfig, results_dir: Path, mot_dir: Path, seqmap: Path,
-                          out_csv: Path, out_json: Path) -> dict[str, Any]:
-    """Evaluate ``tracker``'s results of every seqmap sequence; write the CSV and the JSON;
-    return the OVERALL row."""
+                          out_csv: Path, out_json: Path, classes: Sequence[str] = CLASSES) -> dict[str, Any]:
+    """Evaluate ``tracker``'s results of every seqmap sequence; write the CSV and the JSON (per
+    class: ``classes`` names the class ids 1..N); return the OVERALL row."""
     names = read_seqmap(seqmap)
     if not names:
         raise InputError(seqmap, "seqmap lists no sequences")
@@ -78,7 +79,7 @@ def write_tracker_metrics(tracker: str, cfg: EvaluationConfig, results_dir: Path
     loaded = load_sequences(results_dir, mot_dir, names, cfg)
     rows, _ = evaluate_many(names, loaded.__getitem__, cfg)
     write_metrics_csv(out_csv, rows)
-    write_json(out_json, report(tracker, cfg, rows, class_table(loaded, cfg)))
+    write_json(out_json, report(tracker, cfg, rows, class_table(loaded, cfg, classes)))
     o = rows["OVERALL"]
     log.info(
         "%s: IDSW %s (TrackEval %s) MOTA %.3f IDF1 %.3f HOTA %.3f over %d sequences",
