@@ -11,6 +11,7 @@ jitter, false positives), same association (config.yaml's ``tracking.association
   ``cho_solve`` per update), behind our association: the baseline the vectorised filter must
   beat;
 - ``kalman``: our vectorised filter (all tracks in stacked arrays);
+- ``iou``: no motion (the floor: what the association alone costs);
 - ``trackssm`` on CPU (one batched forward per frame under ``torch.inference_mode``), and on
   CUDA when a GPU is present. Without ``--model`` (or when it is missing) a randomly
   initialised model of config.yaml's ``trackssm`` size is used: speed does not depend on the
@@ -42,6 +43,7 @@ from tabulate import tabulate  # noqa: E402
 from nuscmot.tracking.boxes import interpolate_boxes, tlwh_to_xyah, xyah_to_tlwh  # noqa: E402
 from nuscmot.tracking.config import AssociationConfig  # noqa: E402
 from nuscmot.tracking.gt_detections import DegradeConfig, degrade  # noqa: E402
+from nuscmot.tracking.iou import IoUMotion  # noqa: E402
 from nuscmot.tracking.kalman import KalmanMotion  # noqa: E402
 from nuscmot.tracking.motion import MotionModel  # noqa: E402
 from nuscmot.tracking.tracker import track_sequence  # noqa: E402
@@ -199,6 +201,7 @@ def main() -> None:
         ("reference (ByteTrack-style per-track Kalman)", "cpu", PerTrackKalmanMotion),
         ("kalman (vectorised)", "cpu", KalmanMotion),
         ("trackssm", "cpu", lambda: TrackSSMMotion(model.cpu(), cam.img_w, cam.img_h)),
+        ("iou (no motion: the association's own cost)", "cpu", IoUMotion),
     ]
     if torch.cuda.is_available():
         cases.append(("trackssm", "cuda", lambda: TrackSSMMotion(model.cuda(), cam.img_w, cam.img_h)))

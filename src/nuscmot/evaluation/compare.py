@@ -49,6 +49,7 @@ class CompareConfig:
     """The ``compare`` config slice."""
 
     baseline: str = limited("kalman", minLength=1)  # tracker every other tracker is compared with
+    floor: str = limited("iou", pattern="^([a-z][a-z0-9_]*)?$")  # the motion-free model: what each model adds ("" none)
     use_tuned: bool = True  # track the test scenes with each model's best settings on the tuning split
     ego_ablation: bool = True  # also track with ego_compensation flipped: an on/off table
     min_detection_recall: float = limited(0.2, **UNIT)  # below: the detections miss too much for a verdict

@@ -8,8 +8,8 @@ from typing import Any, Mapping, Sequence
 
 from nuscmot.evaluation.compare import CORRELATION_INTERVAL, SHOWN_ASSOCIATION, SHOWN_MOTION, SOURCES
 from nuscmot.evaluation.metrics import IDSW_CONVENTION
-from nuscmot.evaluation.report import (SIGNIFICANCE_NOTE, class_section, fmt, runs_table, stats_table, table,
-                                       verdict_lines)
+from nuscmot.evaluation.report import (SIGNIFICANCE_NOTE, class_section, floor_lines, fmt, runs_table, stats_table,
+                                       table, verdict_lines)
 from nuscmot.evaluation.runs import WEIGHTING_NOTE
 
 
@@ -30,10 +30,13 @@ def markdown_header(trackers: Sequence[str], baseline: str, names: Sequence[str]
     ]
 
 
-def overall_table(overall: Mapping[str, Mapping[str, Any]], baseline: str, n_runs: Mapping[str, int]) -> str:
+def overall_table(overall: Mapping[str, Mapping[str, Any]], baseline: str, n_runs: Mapping[str, int],
+                  trackers: Sequence[str] | None = None) -> str:
+    """One row per tracker, in ``trackers``' order (tracking.trackers'; a JSON read back keeps
+    its keys sorted)."""
     base = overall[baseline]["IDSW"]
     rows = []
-    for t, r in overall.items():
+    for t, r in ((t, overall[t]) for t in (trackers or overall)):
         delta = r["IDSW"] - base
         rows.append([t + (" (baseline)" if t == baseline else ""), str(n_runs[t]), fmt(r["IDSW"], "count"),
                      fmt(delta, "delta"), fmt(r["IDSW"] / base if base else None, "ratio"), fmt(r["MOTA"]),
@@ -97,7 +100,8 @@ def selection_text(sel: Mapping[str, Any] | None) -> str:
 def settings_lines(result: Mapping[str, Any]) -> list[str]:
     """Which settings each tracker's runs used and where they came from (tuned, or config)."""
     lines = []
-    for t, per_run in (result.get("settings") or {}).items():
+    settings = result.get("settings") or {}
+    for t, per_run in ((t, settings[t]) for t in result.get("trackers", settings) if t in settings):
         for label, used in per_run.items():
             if not used:
                 continue
@@ -123,7 +127,8 @@ def markdown_section(result: Mapping[str, Any], names: Sequence[str], level: str
     correlations of one detection source."""
     baseline = result["baseline"]
     out = [f"{level} Overall", "", f"Detection recall (GT boxes matched by a detection): {fmt(result['detection_recall'])}.",
-           "", overall_table(result["overall"], baseline, result["n_runs"]), ""]
+           "", overall_table(result["overall"], baseline, result["n_runs"], result["trackers"]), ""]
+    out += floor_lines(result)
     for t in result["compared"]:
         out += verdict_lines(t, result["statistics"][t], baseline, result)
     if result["compared"]:

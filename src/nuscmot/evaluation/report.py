@@ -88,6 +88,32 @@ def sample_size_lines(tracker: str, st: Mapping[str, Any], baseline: str) -> lis
             f"({n['tenth_per_sequence']:.2f} per sequence). This comparison has {st['n_sequences']}.", ""]
 
 
+def floor_lines(result: Mapping[str, Any]) -> list[str]:
+    """What each model changes of the motion-free floor's switches (``result["floor"]``, e.g.
+    ``iou``; nothing when it was not tracked or has none): descriptive, the paired statistics
+    against the baseline say how sure."""
+    floor = result.get("floor")
+    base = result["overall"][floor]["IDSW"] if floor else None
+    if not base:
+        return []
+    parts = []
+    for t in (t for t in result["trackers"] if t != floor):
+        idsw = result["overall"][t]["IDSW"]
+        change = 1 - idsw / base
+        verb = f"removes {change:.0%}" if change >= 0 else f"adds {-change:.0%}"
+        parts.append(f"{t} {verb} ({fmt(idsw, 'count')} vs {fmt(base, 'count')})")
+    return [f"What motion adds: against the floor ({floor}, no motion model: a track keeps its last box, "
+            f"{fmt(base, 'count')} switches), {'; '.join(parts)}. The paired statistics against "
+            f"{result['baseline']} say how sure each difference is.", ""]
+
+
+def per_seed_cell(per_seed: Mapping[str, Any]) -> str:
+    """``0: -3, 1: -2`` for a learned model's seeds; empty for a model without seeds (one run,
+    keyed None)."""
+    seeded = {k: v for k, v in per_seed.items() if k not in (None, "None")}
+    return ", ".join(f"{k}: {v:+.3g}" for k, v in seeded.items())
+
+
 def stats_table(stats: Mapping[str, Mapping[str, Mapping]]) -> str:
     rows = []
     for t, per in stats.items():
@@ -98,7 +124,7 @@ def stats_table(stats: Mapping[str, Mapping[str, Mapping]]) -> str:
                          "n/a" if lo is None else f"{fmt(lo, kind)} to {fmt(hi, kind)}" if kind else f"{lo:+.3f} to {hi:+.3f}",
                          f"{st['better']}/{st['worse']}/{st['ties']}", fmt(st["p"], "p"), fmt(st["p_sign"], "p"),
                          "**yes**" if st["significant"] else "no",
-                         ", ".join(f"{k}: {v:+.3g}" for k, v in st["per_seed"].items())])
+                         per_seed_cell(st["per_seed"])])
     return table(["tracker", "metric", "Δ", "CI", "better/worse/tied", "p (Wilcoxon)", "p (sign)", "significant",
                   "per seed"], rows)
 

@@ -139,6 +139,7 @@ def compare_source(src: SourceRuns, names: list[str], mot_dir: Path, cfg: compar
         draws=src.draws, seeds=src.seeds, runs=aggregate.run_table(src, docs), weighting=WEIGHTING_NOTE,
         statistics=aggregate.statistics(src, docs, cfg.baseline, names, cfg), min_class_idsw=cfg.min_class_idsw,
         classes=aggregate.class_statistics(src, docs, cfg.baseline, names, cfg),
+        floor=cfg.floor if cfg.floor in src.trackers else None,
     )  # fmt: skip
     result["worst_sequence"] = worst_run(src, docs, result, names, mot_dir, ecfg)
     return rows, result, counts

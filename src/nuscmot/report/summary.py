@@ -16,7 +16,7 @@ from typing import Any, Mapping
 from nuscmot.common.io import read_json, write_text
 from nuscmot.evaluation.compare import SOURCES
 from nuscmot.evaluation.markdown import settings_lines
-from nuscmot.evaluation.report import fmt, verdict_lines
+from nuscmot.evaluation.report import floor_lines, fmt, verdict_lines
 from nuscmot.report.html import esc, inline, page, paragraphs, table
 from nuscmot.report.sections import detector_section, switches_section, trackssm_section
 
@@ -31,7 +31,7 @@ def overall_rows(result: Mapping[str, Any]) -> list[list[str]]:
     baseline = result["baseline"]
     base = result["overall"][baseline]["IDSW"]
     rows = []
-    for t, r in result["overall"].items():
+    for t, r in ((t, result["overall"][t]) for t in result.get("trackers") or result["overall"]):
         delta = r["IDSW"] - base
         rows.append([t + (" (baseline)" if t == baseline else ""), str(result["n_runs"][t]), fmt(r["IDSW"], "count"),
                      fmt(delta, "delta"), fmt(r["IDSW"] / base if base else None, "ratio"), fmt(r["MOTA"]),
@@ -50,15 +50,21 @@ def verdict_sentences(result: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def runs_text(result: Mapping[str, Any]) -> str:
+    """``kalman x1, trackssm x3, iou x1`` in tracking.trackers' order."""
+    return ", ".join(f"{t} x{result['n_runs'][t]}" for t in result.get("trackers") or result["n_runs"])
+
+
 def source_block(source: str, result: Mapping[str, Any], *, settings: bool) -> str:
     """One source: heading, detection recall, overall table, verdict (and the settings used)."""
     flag = "" if result["meaningful"] else " (not meaningful)"
     cls = "verdict" if result["meaningful"] else "verdict bad"
     out = [f"<h3>Detections: {inline(source_label(source))}{esc(flag)}</h3>",
            f"<p class=\"muted\">Detection recall (GT boxes matched by a detection): "
-           f"{fmt(result['detection_recall'])}; runs: {esc(', '.join(f'{t} x{n}' for t, n in result['n_runs'].items()))}."
+           f"{fmt(result['detection_recall'])}; runs: {esc(runs_text(result))}."
            "</p>",
            table(OVERALL_HEADER, overall_rows(result)),
+           paragraphs(floor_lines(result)),
            f'<div class="{cls}">{paragraphs(verdict_sentences(result))}</div>']
     if settings:
         out.append(paragraphs(settings_lines(result)))
