@@ -104,7 +104,9 @@ def summary_page(doc: Mapping[str, Any], detector: Mapping[str, Any], detector_p
 
 # Snakemake's report centres its first page vertically: a rule graph taller than the window
 # pushes the description's top out of reach. Top-aligned, the verdict is the first thing seen.
-TOP_ALIGN = "<style>div.grow.items-center.h-screen{align-items:flex-start}</style>"
+TOP_ALIGN = ("<style>div.grow.items-center.h-screen{align-items:flex-start}"
+             # its Tailwind prose style wraps inline code in backticks: not in our verdict
+             ".nuscmot-verdict code::before,.nuscmot-verdict code::after{content:none}</style>")
 
 
 def verdict_fragment(doc: Mapping[str, Any]) -> str:
