@@ -389,3 +389,13 @@ def test_lighting_mix_is_configurable():
         synth_config({"lighting": {"clear": 0, "overcast": 0, "dusk": 0, "night": 0, "rain": 0}})
     with pytest.raises(InputError, match=r"synth\.lighting \[dusk\]: dusk must be >= 0"):
         synth_config({"lighting": {"dusk": -1}})
+
+
+
+def test_scene_workers_never_fork_the_caller():
+    # a pytest worker hung in CI: synth forked it after earlier tests had run OpenCV's thread
+    # pool, and the forked scene worker waited forever in cv2.setNumThreads (a lock held by a
+    # thread that does not exist in the child); workers start from the forkserver instead
+    from nuscmot.synthetic import worker_context
+
+    assert worker_context().get_start_method() in ("forkserver", "spawn")

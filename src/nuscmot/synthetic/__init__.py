@@ -46,6 +46,13 @@ def _init_worker() -> None:
     cv2.setNumThreads(1)
 
 
+def worker_context():
+    """The scene workers' start method: never fork. A fork of a process whose threads hold a
+    lock (OpenCV's pool after an earlier use, e.g. earlier in a test session) deadlocks the
+    child in ``cv2.setNumThreads``; workers start from the clean forkserver process instead."""
+    return mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
+
+
 def _run(job):
     from nuscmot.synthetic.scene import build_scene
 
@@ -79,8 +86,7 @@ def generate(cfg: SynthConfig, version: str, dataroot: str | Path, *, workers: i
                 results.append(_run(job))
                 bar.update()
         else:
-            ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-            with ctx.Pool(workers, initializer=_init_worker) as pool:
+            with worker_context().Pool(workers, initializer=_init_worker) as pool:
                 results = []
                 for res in pool.imap(_run, jobs):
                     results.append(res)
