@@ -17,6 +17,16 @@ ROOT = Path(__file__).resolve().parents[1]
 TINY_CONFIG = ROOT / "tests" / "configs" / "tiny.yaml"
 
 
+def pytest_configure(config) -> None:
+    """OpenCV runs sequentially in the test processes: tests call augmentations in-process and
+    then start DataLoader workers by fork, and a fork taken while OpenCV's thread pool holds its
+    lock leaves the child waiting forever in ``cv2.setNumThreads`` (the workers' init). Results
+    do not depend on OpenCV's threads."""
+    import cv2
+
+    cv2.setNumThreads(0)
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return ROOT
