@@ -87,14 +87,6 @@ def track_input(association: AssociationConfig, motion: MotionModel, seq: Sequen
     return rows, time.perf_counter() - t0
 
 
-def track_one(association: AssociationConfig, make_motion: MotionFactory, mot_dir: Path, dets_dir: Path, name: str,
-              transform: ScoreTransform) -> tuple[np.ndarray, int, float]:
-    """One sequence: (result rows, frames, seconds spent tracking, model building excluded)."""
-    seq = read_input(mot_dir, dets_dir, name, transform, association.ego_compensation)
-    rows, seconds = track_input(association, make_motion(seq.info, seq.seqinfo), seq)
-    return rows, seq.info.length, seconds
-
-
 def tuned_settings(path: Path, source: str, tracker: str) -> dict[str, Any]:
     """The tuned association and motion slices of ``tracker`` on ``source`` from a sweep's best.json."""
     doc = read_json(path)
