@@ -20,10 +20,9 @@ from pathlib import Path
 
 from nuscmot.common.errors import InputError
 from nuscmot.common.fields import NON_EMPTY_SET, check_fields, limited
-from nuscmot.common.mot import read_seqmap
+from nuscmot.common.mot import CAM_POSE_FILE, read_seqmap, refuse_test_sequences
 
 KINDS = ("nuscenes", "mot")
-CAM_POSE_FILE = "cam_pose.json"  # nuscmot.data.cam_pose's (that module imports numpy)
 
 
 @dataclass(frozen=True)
@@ -103,8 +102,6 @@ def mot_layout(cfg: DatasetConfig) -> MotLayout:
     tune = _seqmap(root, mot.tune_seqmap, "tune_seqmap")
     train = _seqmap(root, mot.train_seqmap, "train_seqmap") if mot.train_seqmap else ()
     for key, names, path in (("tune_seqmap", tune, mot.tune_seqmap), ("train_seqmap", train, mot.train_seqmap)):
-        leaked = sorted(set(names) & set(test))
-        if leaked:
-            raise InputError(path, f"lists test sequence(s) {', '.join(leaked[:5])} of {mot.test_seqmap}: "
-                                   "tuning and training never read a test sequence", key=f"dataset.mot.{key}")
+        refuse_test_sequences(names, test, path, mot.test_seqmap, "tuning and training never read a test sequence",
+                              key=f"dataset.mot.{key}")
     return MotLayout(root=str(root), test=test, tune=tune, train=train)

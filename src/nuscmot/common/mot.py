@@ -21,6 +21,8 @@ import numpy as np
 from nuscmot.common.errors import InputError
 from nuscmot.common.io import atomic_open, write_text
 
+CAM_POSE_FILE = "cam_pose.json"  # a sequence folder's camera poses (nuscmot.data.cam_pose's format)
+
 COLUMNS = {
     "gt": ("frame", "id", "x", "y", "w", "h", "conf", "cls", "vis"),
     "det": ("frame", "id", "x", "y", "w", "h", "score", "cls", "u1", "u2"),
@@ -177,6 +179,17 @@ def read_seqmap(path: str | Path) -> list[str]:
         raise InputError(path, "duplicate sequence names in seqmap")
     return names
 
+
+
+def refuse_test_sequences(names: list[str] | tuple[str, ...], test_names: list[str] | tuple[str, ...],
+                          seqmap: str | Path, test_seqmap: str | Path, purpose: str, *, key: str | None = None) -> None:
+    """Leak-free by construction: an :class:`InputError` naming ``seqmap`` when any of its
+    sequences (``names``) is a test sequence (``test_names``, of ``test_seqmap``); ``purpose``
+    says what must never read one."""
+    leaked = sorted(set(names) & set(test_names))
+    if leaked:
+        raise InputError(seqmap, f"lists test sequence(s) {', '.join(leaked[:5])} (in {test_seqmap}): {purpose}",
+                         key=key)
 
 def write_image_list(path: str | Path, images: list[str]) -> None:
     """``img1.txt``: one image path per line (relative to the dataroot), frame order."""

@@ -41,9 +41,9 @@ import numpy as np
 
 from nuscmot.common.errors import InputError
 from nuscmot.common.io import write_text
+from nuscmot.common.mot import CAM_POSE_FILE
 from nuscmot.data.geometry import quaternion_to_matrix
 
-CAM_POSE_FILE = "cam_pose.json"
 FORMAT = "nuscmot-cam-pose-1"
 
 

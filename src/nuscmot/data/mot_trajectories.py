@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from nuscmot.common.errors import InputError
 from nuscmot.common.io import atomic_path
-from nuscmot.common.mot import read_seqinfo, read_seqmap
+from nuscmot.common.mot import read_seqinfo, read_seqmap, refuse_test_sequences
 from nuscmot.data.trajectories import SCHEMA, write_trajectories
 from nuscmot.evaluation.sequences import load_gt
 
@@ -53,14 +53,11 @@ def mot_trajectory_table(mot_dir: str | Path, names: Sequence[str]) -> pa.Table:
 def write_mot_trajectories(mot_dir: Path, train_seqmap: Path, val_seqmap: Path, test_seqmap: Path,
                            traj_train: Path, traj_val: Path) -> dict[str, int]:
     """Write the train and val trajectory tables (neither may hold a test sequence); their row counts."""
-    test = set(read_seqmap(test_seqmap))
+    test = read_seqmap(test_seqmap)
     out = {}
     for split, seqmap, path in (("train", train_seqmap, traj_train), ("val", val_seqmap, traj_val)):
         names = read_seqmap(seqmap)
-        leaked = sorted(set(names) & test)
-        if leaked:
-            raise InputError(seqmap, f"lists test sequence(s) {', '.join(leaked[:5])} of {test_seqmap}: "
-                                     "TrackSSM never trains on a test sequence")
+        refuse_test_sequences(names, test, seqmap, test_seqmap, "TrackSSM never trains on a test sequence")
         table = mot_trajectory_table(mot_dir, names)
         if not table.num_rows:
             raise InputError(seqmap, f"its sequences' GT holds no trajectory rows ({split})")

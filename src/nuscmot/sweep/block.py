@@ -26,7 +26,7 @@ from typing import Any, Mapping, Sequence
 from nuscmot.common.config import from_dict
 from nuscmot.common.errors import InputError
 from nuscmot.common.io import read_json, write_json
-from nuscmot.common.mot import read_mot, read_seqmap, write_mot
+from nuscmot.common.mot import read_mot, read_seqmap, refuse_test_sequences, write_mot
 from nuscmot.evaluation.metrics import EvaluationConfig, evaluate_many
 from nuscmot.evaluation.sequences import load_gt
 from nuscmot.sweep.grid import MOTION_SEP
@@ -40,11 +40,7 @@ def check_tuning_split(names: Sequence[str], seqmap: str | Path, test_seqmap: st
     """Tuning reads no test sequence: none of ``names`` (the tuning seqmap's) may be listed by the
     test seqmap; with ``splits_path`` (nuScenes, from convert) every one must also be a
     detector-val scene (official train side)."""
-    test = set(read_seqmap(test_seqmap))
-    leaked = [n for n in names if n in test]
-    if leaked:
-        raise InputError(seqmap, f"lists test sequence(s) {', '.join(leaked[:5])} (in {test_seqmap}): "
-                                 "tuning must never read the test split")
+    refuse_test_sequences(names, read_seqmap(test_seqmap), seqmap, test_seqmap, "tuning must never read the test split")
     if splits_path is None:
         return
     splits = read_json(splits_path, "scene splits (splits.json from convert)")
